@@ -1,0 +1,86 @@
+"""The ``evalkit`` command.
+
+Every command follows the same conventions: exit 0 on success, 1 when the job ran but
+something failed, 2 for bad usage or bad input with a one-line reason on stderr (the
+traceback only with ``evalkit --debug ...``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+from typing import Any
+
+import click
+
+from evalkit import __version__
+from evalkit.errors import EvalkitError, ExitCode
+
+
+class _LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when used (fast ``--help``)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            module, _, attr = self._lazy[cmd_name].partition(":")
+            command = getattr(import_module(module), attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+# name -> "module:attribute" of a click command. Each module owns its command.
+COMMANDS = {
+    "sample": "evalkit.sample:sample_command",
+    "validate": "evalkit.importers.cli:validate_command",
+}
+
+
+@click.group(cls=_LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evalkit")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """evalkit: evaluate user involvement in improvement-team learning networks."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="evalkit", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("evalkit: interrupted", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.BAD_INPUT
+    except EvalkitError as exc:
+        if debug:
+            raise
+        click.echo(f"evalkit: error: {exc}", err=True)
+        return int(exc.exit_code)
+    except (FileNotFoundError, ValueError) as exc:
+        # Schema, instrument and parameter errors are ValueErrors that name what is wrong.
+        if debug:
+            raise
+        click.echo(f"evalkit: error: {exc}", err=True)
+        return ExitCode.BAD_INPUT
+    return ExitCode.OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

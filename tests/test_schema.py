@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from evalkit import canonical
+from evalkit.schema import SchemaError, normalise_municipality_id, validate_table
+
+
+def _copy_sample(sample_dir: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "data"
+    shutil.copytree(sample_dir, dst)
+    return dst
+
+
+def test_sample_loads(sample_data: canonical.CanonicalData) -> None:
+    assert sample_data.respondents.height > 500
+    assert sample_data.respondents.schema["municipality_id"] == pl.String
+
+
+def test_wrong_type_in_one_cell_names_file_row_and_column(sample_dir: Path, tmp_path: Path) -> None:
+    data = _copy_sample(sample_dir, tmp_path)
+    answers = pl.read_parquet(data / "answers.parquet")
+    # Row 17 (1-based) gets a text where a scale code belongs.
+    broken = answers.with_columns(pl.col("value").cast(pl.String)).with_columns(
+        pl.when(pl.int_range(pl.len()) == 16).then(pl.lit("helt enig")).otherwise(pl.col("value")).alias("value")
+    )
+    broken.write_parquet(data / "answers.parquet")
+    with pytest.raises(SchemaError) as info:
+        canonical.load(data)
+    message = str(info.value)
+    assert "answers.parquet" in message
+    assert "row 17" in message
+    assert "'value'" in message
+    assert "'helt enig'" in message
+    assert info.value.row == 17 and info.value.column == "value"
+
+
+def test_value_out_of_allowed_set(sample_dir: Path, tmp_path: Path) -> None:
+    data = _copy_sample(sample_dir, tmp_path)
+    resp = pl.read_parquet(data / "respondents.parquet")
+    resp = resp.with_columns(
+        pl.when(pl.int_range(pl.len()) == 4).then(pl.lit("boss")).otherwise(pl.col("role")).alias("role")
+    )
+    resp.write_parquet(data / "respondents.parquet")
+    with pytest.raises(SchemaError, match=r"respondents\.parquet, row 5, column 'role': value 'boss' is not an allowed value"):
+        canonical.load(data)
+
+
+def test_municipality_number_without_leading_zero_is_refused() -> None:
+    frame = pl.DataFrame(
+        {"municipality_id": ["0301", "301"], "name": ["Oslo", "Oslo"], "county": ["Oslo"] * 2,
+         "valid_from": [1838, 1838], "valid_to": [None, None]}
+    )
+    with pytest.raises(SchemaError, match=r"row 2, column 'municipality_id': value '301'"):
+        validate_table(frame, "municipalities")
+
+
+def test_missing_and_extra_columns() -> None:
+    with pytest.raises(SchemaError, match="missing column"):
+        validate_table(pl.DataFrame({"network_id": ["a"]}), "networks")
+    with pytest.raises(SchemaError, match="unexpected column.*'free_text'"):
+        validate_table(pl.DataFrame({"network_id": ["a"], "name": ["b"], "free_text": ["x"]}), "networks")
+
+
+def test_duplicate_key_is_named() -> None:
+    frame = pl.DataFrame({"network_id": ["a", "b", "a"], "name": ["x", "y", "z"]})
+    with pytest.raises(SchemaError, match=r"row 3: duplicate key \(network_id='a'\)"):
+        validate_table(frame, "networks")
+
+
+def test_unknown_reference_is_named(sample_dir: Path, tmp_path: Path) -> None:
+    data = _copy_sample(sample_dir, tmp_path)
+    answers = pl.read_parquet(data / "answers.parquet")
+    answers = answers.with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("R999999")).otherwise(pl.col("respondent_id")).alias("respondent_id")
+    )
+    answers.write_parquet(data / "answers.parquet")
+    with pytest.raises(SchemaError, match=r"answers\.parquet, row 3, column 'respondent_id': value 'R999999' is not in respondents"):
+        canonical.load(data)
+
+
+def test_team_with_two_host_municipalities_is_refused(sample_data: canonical.CanonicalData) -> None:
+    teams = sample_data.teams.with_columns(
+        pl.when((pl.col("team_id") == "T0301-1") & (pl.col("wave") == "2026"))
+        .then(pl.lit("3201"))
+        .otherwise(pl.col("municipality_id"))
+        .alias("municipality_id")
+    )
+    with pytest.raises(SchemaError, match="team 'T0301-1' has different values in column 'municipality_id'"):
+        validate_table(teams, "teams")
+
+
+def test_list_column_allowed_values() -> None:
+    from evalkit.schema import TABLES
+
+    teams = TABLES["teams"].empty()
+    row = {c: None for c in teams.columns} | {
+        "team_id": "T1", "wave": "w", "name": "n", "network_id": "n", "municipality_id": "0301",
+        "channels": ["user_organisation", "newspaper"],
+    }
+    with pytest.raises(SchemaError, match=r"column 'channels': value \['user_organisation', 'newspaper'\] is not an allowed value"):
+        validate_table(pl.DataFrame([row], schema=teams.schema), "teams")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [(301, "0301"), ("301", "0301"), ("0301", "0301"), (5001, "5001"), (301.0, "0301"), (" 4601 ", "4601")],
+)
+def test_normalise_municipality_id(given: object, expected: str) -> None:
+    assert normalise_municipality_id(given) == expected
+
+
+@pytest.mark.parametrize("given", [193.5, "03011", "Oslo", -301, True, "3.01"])
+def test_normalise_municipality_id_refuses(given: object) -> None:
+    with pytest.raises(ValueError, match="not a 4-digit number"):
+        normalise_municipality_id(given)
