@@ -1,0 +1,795 @@
+"""Altair builders for run charts, control charts and IHI progress scores.
+
+The builders take the frames prepared by :mod:`evalkit.runchart` and return a chart
+together with a plain-language description of what the rules found, in the report's
+language (nb bokmål, nn nynorsk, en English). They do no I/O and register no theme:
+colours are plain encodings from the Okabe–Ito palette, which stays distinguishable
+with the common kinds of colour blindness; a runs signal is shown by a dashed line as
+well as by colour.
+
+Altair refuses to embed more than 5 000 rows by default: build one chart per measure
+and per municipality or network, not one for the whole country.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any, Final, Literal, NamedTuple
+
+import altair as alt
+import polars as pl
+
+from evalkit.runchart import (
+    MIN_USEFUL_POINTS,
+    PROGRESS_MODEST,
+    PROGRESS_SIGNIFICANT,
+    ProgressBasis,
+    progress_reached,
+)
+
+__all__ = [
+    "PALETTE",
+    "DescribedChart",
+    "describe_measure",
+    "describe_progress",
+    "format_month",
+    "format_value",
+    "measure_chart",
+    "progress_chart",
+]
+
+PALETTE: Final = {
+    "data": "#0072B2",  # blue
+    "sigma_signal": "#E69F00",  # orange
+    "runs_signal": "#D55E00",  # vermillion ("red")
+    "centre": "#555555",
+    "limits": "#999999",
+    "target": "#009E73",  # bluish green
+    "faculty": "#0072B2",
+    "self": "#E69F00",
+}
+"""Okabe–Ito colours used by the builders."""
+
+NBSP: Final = "\u00a0"
+
+Language = Literal["nb", "nn", "en"]
+"""Report language, as in :mod:`evalkit.instrument`: bokmål, nynorsk or English."""
+
+_MONTHS: Final[dict[Language, tuple[str, ...]]] = {
+    "nb": (
+        "januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
+        "september", "oktober", "november", "desember",
+    ),
+    "nn": (
+        "januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
+        "september", "oktober", "november", "desember",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+
+# Every sentence a reader sees, per language. Plain words: "the middle line" is the
+# median (run chart) or the average (p- and i-chart).
+_TEXT: Final[dict[Language, dict[str, str]]] = {
+    "nb": {
+        "point": "punkt",
+        "points": "punkter",
+        "median": "medianen",
+        "average": "gjennomsnittet",
+        "above": "over",
+        "below": "under",
+        "time": "gang",
+        "times": "ganger",
+        "too_few": "For få målinger til å si om noe har endret seg: {n} {points}, det trengs minst {min}.",
+        "no_signal": "Ingen tegn til endring utover tilfeldig variasjon.",
+        "signal": "Tegn til endring: {what}.",
+        "long_run": "{k} punkter på rad {side} {centre}",
+        "wanted": " (i ønsket retning)",
+        "unwanted": " (i uønsket retning)",
+        "crossings": "kurven krysser {centre} bare {c} {times} (ventet minst {m})",
+        "no_crossings": "kurven krysser aldri {centre} (ventet minst {m} ganger)",
+        "and": ", og ",
+        "sigma": "{k} {points} ligger utenfor grensene for vanlig variasjon ({months}).",
+        "limits_void": "Grensene for vanlig variasjon gjelder ikke når nivået har endret seg.",
+        "centre_is": "{Centre} er {centre_value}; siste måling ({month}) er {last}.",
+        "target_is": "Målet er {target}.",
+        "frozen": "Midtlinjen bygger på de første {k} målingene.",
+        "from": "Fra {month}: ",
+        "no_data": "Ingen målinger.",
+        "header": "{label}: {k} av {n} team viser tegn til endring.",
+        "progress_intro": (
+            "Fremdriftsskår fra 0,5 til 5: 3 betyr beskjeden forbedring, "
+            "4 betydelig forbedring og 5 fremragende, varige resultater."
+        ),
+        "progress_latest": (
+            "Etter {whose} siste vurdering har {a} av {n} team nådd minst 3 "
+            "(beskjeden forbedring), og {b} har nådd minst 4 (betydelig forbedring)."
+        ),
+        "progress_highest": (
+            "Etter {whose} vurderinger har {a} av {n} team en gang nådd minst 3 "
+            "(beskjeden forbedring), og {b} har nådd minst 4 (betydelig forbedring)."
+        ),
+        "faculty_whose": "fagstabens",
+        "self_whose": "teamenes egen",
+        "faculty": "Fagstaben",
+        "self": "Teamet selv",
+        "network_median": "Nettverkets median",
+        "team_score": "Teamets skår",
+        "network": "Nettverk {network}: ",
+        "no_progress": "Ingen fremdriftsskår.",
+        "score": "Fremdriftsskår",
+        "month": "Måned",
+        "percent": "Andel",
+        "count": "Antall",
+        "days": "Dager",
+        "score_unit": "Skår",
+        "note": "Merknad",
+        "assessor": "Vurdert av",
+        "series": "Linje",
+        "team": "Team",
+    },
+    "nn": {
+        "point": "punkt",
+        "points": "punkt",
+        "median": "medianen",
+        "average": "gjennomsnittet",
+        "above": "over",
+        "below": "under",
+        "time": "gong",
+        "times": "gonger",
+        "too_few": "For få målingar til å seie om noko har endra seg: {n} {points}, det trengst minst {min}.",
+        "no_signal": "Ingen teikn til endring utover tilfeldig variasjon.",
+        "signal": "Teikn til endring: {what}.",
+        "long_run": "{k} punkt på rad {side} {centre}",
+        "wanted": " (i ønskt retning)",
+        "unwanted": " (i uønskt retning)",
+        "crossings": "kurva kryssar {centre} berre {c} {times} (venta minst {m})",
+        "no_crossings": "kurva kryssar aldri {centre} (venta minst {m} gonger)",
+        "and": ", og ",
+        "sigma": "{k} {points} ligg utanfor grensene for vanleg variasjon ({months}).",
+        "limits_void": "Grensene for vanleg variasjon gjeld ikkje når nivået har endra seg.",
+        "centre_is": "{Centre} er {centre_value}; siste måling ({month}) er {last}.",
+        "target_is": "Målet er {target}.",
+        "frozen": "Midtlinja byggjer på dei første {k} målingane.",
+        "from": "Frå {month}: ",
+        "no_data": "Ingen målingar.",
+        "header": "{label}: {k} av {n} team viser teikn til endring.",
+        "progress_intro": (
+            "Framdriftsskår frå 0,5 til 5: 3 tyder beskjeden forbetring, "
+            "4 tydeleg forbetring og 5 framifrå, varige resultat."
+        ),
+        "progress_latest": (
+            "Etter {whose} siste vurdering har {a} av {n} team nådd minst 3 "
+            "(beskjeden forbetring), og {b} har nådd minst 4 (tydeleg forbetring)."
+        ),
+        "progress_highest": (
+            "Etter {whose} vurderingar har {a} av {n} team ein gong nådd minst 3 "
+            "(beskjeden forbetring), og {b} har nådd minst 4 (tydeleg forbetring)."
+        ),
+        "faculty_whose": "fagstaben si",
+        "self_whose": "teama si eiga",
+        "faculty": "Fagstaben",
+        "self": "Teamet sjølv",
+        "network_median": "Medianen i nettverket",
+        "team_score": "Skåren til teamet",
+        "network": "Nettverk {network}: ",
+        "no_progress": "Ingen framdriftsskår.",
+        "score": "Framdriftsskår",
+        "month": "Månad",
+        "percent": "Del",
+        "count": "Tal",
+        "days": "Dagar",
+        "score_unit": "Skår",
+        "note": "Merknad",
+        "assessor": "Vurdert av",
+        "series": "Linje",
+        "team": "Team",
+    },
+    "en": {
+        "point": "point",
+        "points": "points",
+        "median": "the median",
+        "average": "the average",
+        "above": "above",
+        "below": "below",
+        "time": "time",
+        "times": "times",
+        "too_few": "Too few points to tell whether anything has changed: {n} {points}, at least {min} are needed.",
+        "no_signal": "No sign of change beyond random variation.",
+        "signal": "Sign of change: {what}.",
+        "long_run": "{k} points in a row {side} {centre}",
+        "wanted": " (in the desired direction)",
+        "unwanted": " (in the undesired direction)",
+        "crossings": "the line crosses {centre} only {c} {times} (at least {m} expected)",
+        "no_crossings": "the line never crosses {centre} (at least {m} crossings expected)",
+        "and": ", and ",
+        "sigma": "{k} {points} outside the limits of usual variation ({months}).",
+        "limits_void": "The limits of usual variation do not apply once the level has changed.",
+        "centre_is": "{Centre} is {centre_value}; the latest point ({month}) is {last}.",
+        "target_is": "The target is {target}.",
+        "frozen": "The middle line is based on the first {k} points.",
+        "from": "From {month}: ",
+        "no_data": "No measurements.",
+        "header": "{label}: {k} of {n} teams show signs of change.",
+        "progress_intro": (
+            "Progress score from 0.5 to 5: 3 means modest improvement, "
+            "4 significant improvement and 5 outstanding, sustainable results."
+        ),
+        "progress_latest": (
+            "By {whose} latest assessment, {a} of {n} teams have reached at least 3 "
+            "(modest improvement), and {b} have reached at least 4 (significant improvement)."
+        ),
+        "progress_highest": (
+            "By {whose} assessments, {a} of {n} teams have at some point reached at least 3 "
+            "(modest improvement), and {b} have reached at least 4 (significant improvement)."
+        ),
+        "faculty_whose": "the faculty's",
+        "self_whose": "the teams' own",
+        "faculty": "Faculty",
+        "self": "Team itself",
+        "network_median": "Network median",
+        "team_score": "Team's score",
+        "network": "Network {network}: ",
+        "no_progress": "No progress scores.",
+        "score": "Progress score",
+        "month": "Month",
+        "percent": "Share",
+        "count": "Count",
+        "days": "Days",
+        "score_unit": "Score",
+        "note": "Note",
+        "assessor": "Assessed by",
+        "series": "Line",
+        "team": "Team",
+    },
+}
+# English plural of "lie": "1 point lies", "2 points lie".
+_EN_SIGMA_ONE: Final = "{k} {points} lies outside the limits of usual variation ({months})."
+_EN_SIGMA_MANY: Final = "{k} {points} lie outside the limits of usual variation ({months})."
+
+
+class DescribedChart(NamedTuple):
+    """A chart and the plain-language text that says what it shows."""
+
+    chart: alt.FacetChart
+    description: str
+
+
+def _check_language(language: str) -> Language:
+    if language not in _TEXT:
+        raise ValueError(f"language must be one of nb, nn, en, got {language!r}")
+    return language
+
+
+def _number(x: float, decimals: int, language: Language) -> str:
+    text = f"{x:,.{decimals}f}"
+    if language == "en":
+        return text
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+def format_value(value: float | None, unit: str, language: Language = "nb") -> str:
+    """Format a measure's value for the description text.
+
+    Proportions (unit ``percent``) are shown as per cent with one decimal; nb and nn
+    use a decimal comma and a (non-breaking) space before the per cent sign.
+
+    Parameters
+    ----------
+    value
+        The value; a proportion 0–1 for unit ``percent``.
+    unit
+        ``percent``, ``count``, ``days`` or ``score``.
+    language
+        ``nb``, ``nn`` or ``en``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_value(0.725, "percent", "nb")
+    '72,5\\xa0%'
+    >>> format_value(0.725, "percent", "en")
+    '72.5%'
+    >>> format_value(12.26, "days", "nn"), format_value(3.0, "count", "en")
+    ('12,3', '3')
+    """
+    language = _check_language(language)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "percent":
+        number = _number(100 * value, 1, language)
+        return f"{number}%" if language == "en" else f"{number}{NBSP}%"
+    if float(value).is_integer():
+        return _number(value, 0, language)
+    return _number(value, 1, language)
+
+
+def format_month(month: date, language: Language = "nb") -> str:
+    """Name a month in words, such as "mars 2015".
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> format_month(date(2015, 3, 1), "nb"), format_month(date(2015, 3, 1), "en")
+    ('mars 2015', 'March 2015')
+    """
+    language = _check_language(language)
+    return f"{_MONTHS[language][month.month - 1]} {month.year}"
+
+
+def _plural(k: int, language: Language, one: str, many: str) -> str:
+    return _TEXT[language][one] if k == 1 else _TEXT[language][many]
+
+
+def _describe_part(rows: pl.DataFrame, language: Language) -> str:
+    """Sentences for one team × measure × part (rows sorted by period)."""
+    t = _TEXT[language]
+    first = rows.row(0, named=True)
+    reported = rows.filter(pl.col("y").is_not_null())
+    if reported.height == 0:
+        return t["no_data"]
+    unit = str(first["unit"])
+    centre_word = t["median"] if first["chart"] == "run" else t["average"]
+    sentences: list[str] = []
+    n_useful = int(first["n_useful"])
+    if first["longest_run_max"] is None:
+        sentences.append(
+            t["too_few"].format(
+                n=n_useful,
+                points=_plural(n_useful, language, "point", "points"),
+                min=MIN_USEFUL_POINTS,
+            )
+        )
+    elif not first["runs_signal"]:
+        sentences.append(t["no_signal"])
+    else:
+        parts: list[str] = []
+        if first["longest_run"] > first["longest_run_max"]:
+            side = str(first["longest_run_side"])
+            wanted = (side == "above") == (first["better"] == "up")
+            parts.append(
+                t["long_run"].format(k=first["longest_run"], side=t[side], centre=centre_word)
+                + (t["wanted"] if wanted else t["unwanted"])
+            )
+        if first["n_crossings"] < first["n_crossings_min"]:
+            c = int(first["n_crossings"])
+            key = "no_crossings" if c == 0 else "crossings"
+            parts.append(
+                t[key].format(
+                    centre=centre_word,
+                    c=c,
+                    times=_plural(c, language, "time", "times"),
+                    m=first["n_crossings_min"],
+                )
+            )
+        sentences.append(t["signal"].format(what=t["and"].join(parts)))
+    outside = reported.filter(pl.col("sigma_signal"))
+    if outside.height:
+        template = t["sigma"]
+        if language == "en":
+            template = _EN_SIGMA_ONE if outside.height == 1 else _EN_SIGMA_MANY
+        months = ", ".join(format_month(d, language) for d in outside.get_column("period"))
+        sentences.append(
+            template.format(
+                k=outside.height,
+                points=_plural(outside.height, language, "point", "points"),
+                months=months,
+            )
+        )
+    if first["runs_signal"] and first["chart"] != "run":
+        sentences.append(t["limits_void"])
+    n_baseline = int(reported.get_column("baseline").sum())
+    if n_baseline < reported.height:
+        sentences.append(t["frozen"].format(k=n_baseline))
+    last = reported.row(reported.height - 1, named=True)
+    sentences.append(
+        t["centre_is"].format(
+            Centre=centre_word[:1].upper() + centre_word[1:],
+            centre_value=format_value(first["centre"], unit, language),
+            month=format_month(last["period"], language),
+            last=format_value(last["y"], unit, language),
+        )
+    )
+    return " ".join(sentences)
+
+
+def _describe_team(rows: pl.DataFrame, language: Language) -> str:
+    parts = rows.partition_by("part", maintain_order=True)
+    if len(parts) == 1:
+        return _describe_part(parts[0], language)
+    t = _TEXT[language]
+    return " ".join(
+        t["from"].format(month=format_month(part.get_column("period").min(), language))  # type: ignore[arg-type]
+        + _describe_part(part, language)
+        for part in parts
+    )
+
+
+def _single_measure(charts: pl.DataFrame, measure_id: str | None) -> tuple[str, pl.DataFrame]:
+    if measure_id is None:
+        ids = charts.get_column("measure_id").unique().to_list()
+        if len(ids) != 1:
+            raise ValueError(f"the frame holds {len(ids)} measures; choose one with measure_id=...")
+        measure_id = str(ids[0])
+    rows = charts.filter(pl.col("measure_id") == measure_id)
+    if rows.height == 0:
+        raise ValueError(f"no chart rows for measure {measure_id!r}")
+    rows = rows.with_columns(team_name=pl.coalesce("team_name", "team_id")).sort(
+        "team_name", "team_id", "period"
+    )
+    return measure_id, rows
+
+
+def describe_measure(
+    charts: pl.DataFrame, *, measure_id: str | None = None, language: Language = "nb"
+) -> str:
+    """Say in plain words what the runs and sigma rules found for one measure.
+
+    The first line counts the teams whose latest part shows a sign of change; then one
+    line per team says what the rules found, part by part.
+
+    Parameters
+    ----------
+    charts
+        Rows of :func:`evalkit.runchart.prepare_charts`.
+    measure_id
+        The measure to describe; may be left out when the frame holds one measure.
+    language
+        ``nb``, ``nn`` or ``en``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> import polars as pl
+    >>> from evalkit.runchart import prepare_charts
+    >>> months = pl.date_range(date(2015, 1, 1), date(2015, 12, 1), "1mo", eager=True)
+    >>> measures = pl.DataFrame({
+    ...     "team_id": ["T1"] * 12, "measure_id": ["plan"] * 12, "period": months,
+    ...     "numerator": [2.0, 3, 2, 3, 2, 3, 6, 7, 8, 7, 8, 9], "denominator": [10.0] * 12,
+    ...     "value": [None] * 12, "note": [None] * 12})
+    >>> catalogue = pl.DataFrame({"measure_id": ["plan"], "label_nb": ["Individuell plan"],
+    ...     "label_nn": ["Individuell plan"], "label_en": ["Individual plan"],
+    ...     "chart": ["run"], "better": ["up"], "target": [0.8], "unit": ["percent"]})
+    >>> teams = pl.DataFrame({"team_id": ["T1"], "name": ["Team Øst"],
+    ...     "network_id": ["N1"], "municipality_id": ["0301"]})
+    >>> charts = prepare_charts(measures, catalogue, teams)
+    >>> print(describe_measure(charts, language="nb").replace("\\xa0", " "))
+    Individuell plan: 1 av 1 team viser tegn til endring.
+    Team Øst: Tegn til endring: kurven krysser medianen bare 1 gang (ventet minst 3). Medianen er 45,0 %; siste måling (desember 2015) er 90,0 %. Målet er 80,0 %.
+    """
+    language = _check_language(language)
+    measure_id, rows = _single_measure(charts, measure_id)
+    t = _TEXT[language]
+    first = rows.row(0, named=True)
+    label = str(first[f"label_{language}"] or measure_id)
+    lines: list[str] = []
+    signalling = 0
+    teams = rows.partition_by("team_id", maintain_order=True)
+    for team_rows in teams:
+        latest_part = team_rows.filter(pl.col("part") == pl.col("part").max())
+        signalling += bool(latest_part.get_column("runs_signal").any())
+        text = _describe_team(team_rows, language)
+        if first["target"] is not None:
+            text += " " + t["target_is"].format(
+                target=format_value(first["target"], str(first["unit"]), language)
+            )
+        lines.append(f"{team_rows.get_column('team_name')[0]}: {text}")
+    header = t["header"].format(label=label, k=signalling, n=len(teams))
+    return "\n".join([header, *lines])
+
+
+def measure_chart(
+    charts: pl.DataFrame,
+    *,
+    measure_id: str | None = None,
+    language: Language = "nb",
+    columns: int = 4,
+    panel_width: int = 220,
+    panel_height: int = 140,
+) -> DescribedChart:
+    """Run chart, p-chart or i-chart of one measure, one panel per team.
+
+    Each panel shows the data line and points, the centre line per part (dashed
+    vermillion when the runs rules signal), the control limits (p- and i-charts), the
+    target (dotted green) and the teams' notes; points outside the limits are orange
+    and larger.
+
+    Parameters
+    ----------
+    charts
+        Rows of :func:`evalkit.runchart.prepare_charts`.
+    measure_id
+        The measure to draw; may be left out when the frame holds one measure.
+    language
+        ``nb``, ``nn`` or ``en``, for titles and the description.
+    columns
+        Panels per row.
+    panel_width, panel_height
+        Size of each panel in pixels.
+
+    Returns
+    -------
+    DescribedChart
+        The faceted chart and :func:`describe_measure`'s text (also set as the chart's
+        ``description``, which screen readers announce).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> import polars as pl
+    >>> from evalkit.runchart import prepare_charts
+    >>> months = pl.date_range(date(2015, 1, 1), date(2015, 12, 1), "1mo", eager=True)
+    >>> measures = pl.DataFrame({
+    ...     "team_id": ["T1"] * 12, "measure_id": ["wait"] * 12, "period": months,
+    ...     "numerator": [None] * 12, "denominator": [None] * 12,
+    ...     "value": [30.0, 38, 27, 36, 29, 75, 31, 26, 37, 28, 35, 30],
+    ...     "note": [None] * 5 + ["Ny rutine"] + [None] * 6})
+    >>> catalogue = pl.DataFrame({"measure_id": ["wait"], "label_nb": ["Ventetid"],
+    ...     "label_nn": ["Ventetid"], "label_en": ["Waiting time"],
+    ...     "chart": ["i"], "better": ["down"], "target": [None], "unit": ["days"]})
+    >>> teams = pl.DataFrame({"team_id": ["T1"], "name": ["Team Øst"],
+    ...     "network_id": ["N1"], "municipality_id": ["0301"]})
+    >>> chart, text = measure_chart(prepare_charts(measures, catalogue, teams), language="en")
+    >>> type(chart).__name__
+    'FacetChart'
+    >>> print(text.splitlines()[1])
+    Team Øst: No sign of change beyond random variation. 1 point lies outside the limits of usual variation (June 2015). The average is 35.2; the latest point (December 2015) is 30.
+    """
+    language = _check_language(language)
+    t = _TEXT[language]
+    description = describe_measure(charts, measure_id=measure_id, language=language)
+    measure_id, rows = _single_measure(charts, measure_id)
+    first = rows.row(0, named=True)
+    unit = str(first["unit"])
+    label = str(first[f"label_{language}"] or measure_id)
+    data = rows.select(
+        "team_id", "team_name", "period", "part", "y", "centre", "lcl", "ucl", "target",
+        "note", "sigma_signal", "runs_signal",
+    )  # fmt: skip
+    is_share = unit == "percent"
+    y_axis = alt.Axis(format=".0%") if is_share else alt.Axis()
+    unit_title = t["score_unit"] if unit == "score" else t[unit]
+    x = alt.X("period:T", title=t["month"], axis=alt.Axis(format="%Y-%m", labelAngle=-45))
+
+    def y_of(field: str) -> alt.Y:
+        return alt.Y(f"{field}:Q", title=unit_title, axis=y_axis)
+
+    base = alt.Chart()
+    limits = [
+        base.mark_line(color=PALETTE["limits"], strokeWidth=1).encode(
+            x=x, y=y_of(field), detail="part:N"
+        )
+        for field in ("lcl", "ucl")
+    ]
+    centre = base.mark_line(strokeWidth=1.5).encode(
+        x=x,
+        y=y_of("centre"),
+        detail="part:N",
+        color=alt.condition(
+            "datum.runs_signal", alt.value(PALETTE["runs_signal"]), alt.value(PALETTE["centre"])
+        ),
+        strokeDash=alt.condition("datum.runs_signal", alt.value([6, 4]), alt.value([1, 0])),
+    )
+    target = base.mark_line(color=PALETTE["target"], strokeDash=[2, 2], strokeWidth=1.5).encode(
+        x=x, y=y_of("target")
+    )
+    line = base.mark_line(color=PALETTE["data"], strokeWidth=1.5).encode(
+        x=x, y=y_of("y"), detail="part:N"
+    )
+    tooltip: list[Any] = [
+        alt.Tooltip("period:T", title=t["month"], format="%Y-%m"),
+        alt.Tooltip("y:Q", title=unit_title, format=".1%" if is_share else ",.1f"),
+        alt.Tooltip("note:N", title=t["note"]),
+    ]
+    points = base.mark_circle(opacity=1).encode(
+        x=x,
+        y=y_of("y"),
+        color=alt.condition(
+            "datum.sigma_signal", alt.value(PALETTE["sigma_signal"]), alt.value(PALETTE["data"])
+        ),
+        size=alt.condition("datum.sigma_signal", alt.value(90), alt.value(30)),
+        tooltip=tooltip,
+    )
+    notes = (
+        base.transform_filter("isValid(datum.note) && datum.note !== ''")
+        .mark_text(align="left", dx=4, dy=-10, fontSize=9, color="#333333")
+        .encode(x=x, y=y_of("y"), text="note:N")
+    )
+    layers = alt.layer(*limits, centre, target, line, points, notes).properties(
+        width=panel_width, height=panel_height
+    )
+    chart = (
+        layers.facet(
+            data=data,
+            facet=alt.Facet("team_name:N", title=None, header=alt.Header(labelFontWeight="bold")),
+            columns=columns,
+        )
+        .resolve_scale(y="shared" if is_share else "independent")
+        .properties(title=label, description=description)
+    )
+    return DescribedChart(chart, description)
+
+
+def _assessor_word(assessor: str, language: Language) -> str:
+    return _TEXT[language]["faculty" if assessor == "faculty" else "self"]
+
+
+def describe_progress(
+    progress: pl.DataFrame, *, language: Language = "nb", basis: ProgressBasis = "latest"
+) -> str:
+    """Say how many teams reached modest (≥ 3) and significant (≥ 4) improvement.
+
+    Parameters
+    ----------
+    progress
+        The result of :func:`evalkit.runchart.prepare_progress`.
+    language
+        ``nb``, ``nn`` or ``en``.
+    basis
+        ``"latest"`` or ``"highest"`` score per team, as in
+        :func:`evalkit.runchart.progress_reached`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> import polars as pl
+    >>> from evalkit.runchart import prepare_progress
+    >>> progress = pl.DataFrame({"team_id": ["T1", "T2", "T3"],
+    ...     "period": [date(2015, 6, 1)] * 3, "score": [2.0, 3.0, 4.5],
+    ...     "assessor": ["faculty"] * 3})
+    >>> teams = pl.DataFrame({"team_id": ["T1", "T2", "T3"], "name": ["A", "B", "C"],
+    ...     "network_id": ["N1"] * 3, "municipality_id": ["0301"] * 3})
+    >>> print(describe_progress(prepare_progress(progress, teams), language="en"))
+    Progress score from 0.5 to 5: 3 means modest improvement, 4 significant improvement and 5 outstanding, sustainable results.
+    By the faculty's latest assessment, 2 of 3 teams have reached at least 3 (modest improvement), and 1 have reached at least 4 (significant improvement).
+    """
+    language = _check_language(language)
+    t = _TEXT[language]
+    reached = progress_reached(progress, basis=basis)
+    if reached.height == 0:
+        return t["no_progress"]
+    several = reached.get_column("network_id").n_unique() > 1
+    lines = [t["progress_intro"]]
+    for row in reached.sort("network_id", "assessor").iter_rows(named=True):
+        prefix = t["network"].format(network=row["network_id"]) if several else ""
+        whose = t["faculty_whose" if row["assessor"] == "faculty" else "self_whose"]
+        sentence = t[f"progress_{basis}"].format(
+            whose=whose, a=row["n_modest"], n=row["n_teams"], b=row["n_significant"]
+        )
+        lines.append(prefix + sentence)
+    return "\n".join(lines)
+
+
+def progress_chart(
+    progress: pl.DataFrame,
+    *,
+    language: Language = "nb",
+    basis: ProgressBasis = "latest",
+    columns: int = 4,
+    panel_width: int = 200,
+    panel_height: int = 120,
+) -> DescribedChart:
+    """IHI progress scores over time, one panel per team, faculty and self side by side.
+
+    In each panel the faculty's and the team's own scores are solid lines (blue and
+    orange), the network's median for each is a dashed line in the same colour, and
+    thin green rules mark 3 (modest) and 4 (significant improvement).
+
+    Parameters
+    ----------
+    progress
+        The result of :func:`evalkit.runchart.prepare_progress`.
+    language
+        ``nb``, ``nn`` or ``en``.
+    basis
+        Passed to :func:`describe_progress`.
+    columns
+        Panels per row.
+    panel_width, panel_height
+        Size of each panel in pixels.
+
+    Returns
+    -------
+    DescribedChart
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> import polars as pl
+    >>> from evalkit.runchart import prepare_progress
+    >>> progress = pl.DataFrame({"team_id": ["T1", "T1", "T2", "T2"],
+    ...     "period": [date(2015, 6, 1)] * 4, "score": [2.0, 2.5, 3.0, 4.0],
+    ...     "assessor": ["faculty", "self"] * 2})
+    >>> teams = pl.DataFrame({"team_id": ["T1", "T2"], "name": ["A", "B"],
+    ...     "network_id": ["N1"] * 2, "municipality_id": ["0301"] * 2})
+    >>> chart, text = progress_chart(prepare_progress(progress, teams))
+    >>> type(chart).__name__, text.count("\\n")
+    ('FacetChart', 2)
+    """
+    language = _check_language(language)
+    t = _TEXT[language]
+    description = describe_progress(progress, language=language, basis=basis)
+    assessors = [t["faculty"], t["self"]]
+    series = [t["team_score"], t["network_median"]]
+    data = (
+        progress.with_columns(team_name=pl.coalesce("team_name", "team_id"))
+        .select(
+            "team_id",
+            "team_name",
+            "period",
+            pl.col("assessor").replace_strict(
+                {"faculty": assessors[0], "self": assessors[1]}, return_dtype=pl.String
+            ),
+            pl.col("score").alias(series[0]),
+            pl.col("network_median").alias(series[1]),
+        )
+        .unpivot(
+            index=["team_id", "team_name", "period", "assessor"],
+            on=series,
+            variable_name="series",
+            value_name="score",
+        )
+        .sort("team_name", "assessor", "series", "period")
+    )
+    x = alt.X("period:T", title=t["month"], axis=alt.Axis(format="%Y-%m", labelAngle=-45))
+    y = alt.Y(
+        "score:Q",
+        title=t["score"],
+        scale=alt.Scale(domain=[0.5, 5]),
+        axis=alt.Axis(values=[1, 2, 3, 4, 5], labelOverlap=False),
+    )
+    colour = alt.Color(
+        "assessor:N",
+        title=t["assessor"],
+        scale=alt.Scale(domain=assessors, range=[PALETTE["faculty"], PALETTE["self"]]),
+    )
+    dash = alt.StrokeDash(
+        "series:N",
+        title=t["series"],
+        scale=alt.Scale(domain=series, range=[[1, 0], [5, 3]]),
+    )
+    base = alt.Chart()
+    lines = base.mark_line(point=False, strokeWidth=1.5).encode(
+        x=x, y=y, color=colour, strokeDash=dash, detail="series:N"
+    )
+    points = (
+        base.transform_filter(alt.datum.series == series[0])
+        .mark_circle(size=30, opacity=1)
+        .encode(
+            x=x,
+            y=y,
+            color=colour,
+            tooltip=[
+                alt.Tooltip("period:T", title=t["month"], format="%Y-%m"),
+                alt.Tooltip("assessor:N", title=t["assessor"]),
+                alt.Tooltip("score:Q", title=t["score"]),
+            ],
+        )
+    )
+    rules = [
+        base.transform_aggregate(rows="count()")
+        .mark_rule(color=PALETTE["target"], strokeWidth=0.8, opacity=0.6)
+        .encode(y=alt.datum(level))
+        for level in (PROGRESS_MODEST, PROGRESS_SIGNIFICANT)
+    ]
+    layers = alt.layer(lines, points, *rules).properties(width=panel_width, height=panel_height)
+    chart = layers.facet(
+        data=data,
+        facet=alt.Facet("team_name:N", title=None, header=alt.Header(labelFontWeight="bold")),
+        columns=columns,
+    ).properties(title=t["score"], description=description)
+    return DescribedChart(chart, description)
