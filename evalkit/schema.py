@@ -173,7 +173,8 @@ def _dtype_words(dtype: pl.DataType) -> str:
     if dtype.is_float():
         return "a number"
     if isinstance(dtype, pl.List):
-        return f"a list of {_dtype_words(dtype.inner)}"
+        inner = dtype.inner
+        return f"a list of {_dtype_words(inner if isinstance(inner, pl.DataType) else inner())}"
     return str(dtype)
 
 

@@ -1,0 +1,281 @@
+"""The mapping file (``kind: mapping``): from a survey tool's columns and codes to evalkit.
+
+The format is documented in ``evalkit/importers/README.md``; complete commented examples
+are ``params/nettskjema_mapping.yml`` and ``params/surveyxact_mapping.yml``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from evalkit.errors import InputError
+from evalkit.schema import CHANNELS
+
+Tool = Literal["nettskjema", "surveyxact", "generic"]
+
+TEAM_FACTS: tuple[str, ...] = (
+    "n_user_reps",
+    "n_relative_reps",
+    "reps_trained",
+    "recruitment_difficulty",
+    "months_to_recruit",
+    "reps_left",
+    "invited_provider",
+    "invited_leader",
+    "invited_user_rep",
+    "invited_relative_rep",
+    "invited_experience_consultant",
+    "invited_other",
+)
+"""Team-survey facts that a mapping can take from a column (channels are separate)."""
+
+
+def _scalar_text(value: object) -> str:
+    """YAML scalars as text: ``1`` → ``"1"``, ``1.0`` → ``"1"``, ``true`` → ``"true"``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Model):
+    """Where a canonical field comes from: a constant, or a column with optional codes.
+
+    In YAML a bare string is short for ``{column: <string>}``.
+    """
+
+    column: str | None = None
+    value: str | None = None
+    values: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"column": data}
+        if isinstance(data, dict):
+            data = dict(data)
+            if "value" in data and data["value"] is not None:
+                data["value"] = _scalar_text(data["value"])
+            if isinstance(data.get("values"), dict):
+                data["values"] = {_scalar_text(k): _scalar_text(v) for k, v in data["values"].items()}
+        return data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldSpec:
+        if (self.column is None) == (self.value is None):
+            raise ValueError("give either 'column' or 'value' (not both, not neither)")
+        if self.values and self.column is None:
+            raise ValueError("'values' needs a 'column'")
+        return self
+
+
+class ScaleMap(_Model):
+    """How a tool codes one instrument scale: its codes or labels → the scale's codes.
+
+    ``values`` maps a tool's code or label to the instrument's level code; ``dont_know``
+    lists the codes or labels meaning "vet ikke / ikke relevant". Without ``values`` the
+    tool's codes are taken to be the scale's own codes (1..5), and the instrument's
+    labels (bokmål, nynorsk, English) are understood too.
+    """
+
+    values: dict[str, int] = Field(default_factory=dict)
+    dont_know: tuple[str, ...] = ()
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _keys_text(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {_scalar_text(k): v for k, v in data.items()}
+        return data
+
+    @field_validator("dont_know", mode="before")
+    @classmethod
+    def _dk_text(cls, data: Any) -> Any:
+        if isinstance(data, list | tuple):
+            return [_scalar_text(v) for v in data]
+        if data is not None and not isinstance(data, dict):
+            return [_scalar_text(data)]
+        return data
+
+
+class _Survey(_Model):
+    files: tuple[str, ...] = ()
+    sheet: str | None = None
+    wave: FieldSpec
+    team: FieldSpec
+    municipality: FieldSpec | None = None
+    network: FieldSpec | None = None
+    free_text: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+class MemberSurvey(_Survey):
+    """The member survey: one row per respondent → ``respondents`` and ``answers``."""
+
+    respondent_id: str
+    role: FieldSpec
+    scales: dict[str, ScaleMap] = Field(default_factory=dict)
+    items: dict[str, str] = Field(min_length=1)
+
+
+class TeamSurvey(_Survey):
+    """The team survey: one row per team and wave → the recruitment facts in ``teams``."""
+
+    name: FieldSpec | None = None
+    channels: dict[str, str] = Field(default_factory=dict)
+    channel_selected: tuple[str, ...] = ("1", "x", "ja", "yes", "true", "sant", "valgt", "checked")
+    channel_not_selected: tuple[str, ...] = ("0", "nei", "no", "false", "usant")
+    facts: dict[str, FieldSpec] = Field(default_factory=dict)
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(set(value) - set(CHANNELS))
+        if bad:
+            raise ValueError(f"unknown channel(s) {bad}; allowed: {list(CHANNELS)}")
+        return value
+
+    @field_validator("facts")
+    @classmethod
+    def _known_facts(cls, value: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        bad = sorted(set(value) - set(TEAM_FACTS))
+        if bad:
+            raise ValueError(f"unknown team fact(s) {bad}; allowed: {list(TEAM_FACTS)}")
+        return value
+
+    @field_validator("channel_selected", "channel_not_selected", mode="before")
+    @classmethod
+    def _text(cls, data: Any) -> Any:
+        if isinstance(data, list | tuple):
+            return [_scalar_text(v).casefold() for v in data]
+        return data
+
+
+class TeamEntry(_Model):
+    """A team in the mapping's team register: its id, the tool's codes for it, static facts."""
+
+    id: str
+    codes: tuple[str, ...] = ()
+    name: str | None = None
+    municipality: str | None = None
+    network: str | None = None
+    partners: tuple[str, ...] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("id", "name", "municipality", "network"):
+                if data.get(key) is not None:
+                    data[key] = _scalar_text(data[key])
+            for key in ("codes", "partners"):
+                if isinstance(data.get(key), list | tuple):
+                    data[key] = [_scalar_text(v) for v in data[key]]
+                elif data.get(key) is not None:
+                    data[key] = [_scalar_text(data[key])]
+        return data
+
+
+class Mapping(_Model):
+    """A whole mapping file. Build it with :func:`load_mapping`."""
+
+    kind: Literal["mapping"]
+    tool: Tool = "generic"
+    instrument: str | None = None
+    reference: str | None = None
+    member: MemberSurvey | None = None
+    team: TeamSurvey | None = None
+    teams: tuple[TeamEntry, ...] = ()
+    base_dir: str = Field(default=".", exclude=True)
+
+    @model_validator(mode="after")
+    def _something(self) -> Mapping:
+        if self.member is None and self.team is None:
+            raise ValueError("a mapping needs a 'member' or a 'team' section (or both)")
+        seen: set[str] = set()
+        for entry in self.teams:
+            if entry.id in seen:
+                raise ValueError(f"team {entry.id!r} appears twice in 'teams'")
+            seen.add(entry.id)
+        return self
+
+    def resolve(self, path: str) -> Path:
+        """A path named in the mapping, relative to the mapping file's folder."""
+        p = Path(path)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML with ``0301`` read as the text "0301" (YAML 1.1 would make it octal 193)."""
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    assert isinstance(node, yaml.ScalarNode)
+    text = str(loader.construct_scalar(node))
+    if re.fullmatch(r"0\d+", text):
+        return text
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def parse_mapping(text: str, source: str, base_dir: str = ".") -> Mapping:
+    """Parse a mapping from YAML text; errors name ``source`` and the offending key.
+
+    Examples
+    --------
+    >>> m = parse_mapping('''
+    ... kind: mapping
+    ... member:
+    ...   respondent_id: "$submission_id"
+    ...   wave: {value: 2015}
+    ...   team: lag
+    ...   role: {column: rolle, values: {1: provider, 2: user_rep}}
+    ...   items: {eq_respect: q1}
+    ... teams:
+    ...   - {id: T1, municipality: 0301, network: N1}
+    ... ''', "example.yml")
+    >>> m.member.role.values, m.teams[0].municipality
+    ({'1': 'provider', '2': 'user_rep'}, '0301')
+    """
+    try:
+        raw = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{source}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{source}: a mapping file must be a YAML mapping with 'kind: mapping'")
+    if raw.get("kind") != "mapping":
+        raise InputError(f"{source}: not a mapping file (expected 'kind: mapping', found {raw.get('kind')!r})")
+    try:
+        return Mapping.model_validate({**raw, "base_dir": base_dir})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InputError(f"{source}: not a valid mapping: {problems}") from None
+
+
+def load_mapping(path: str | os.PathLike[str]) -> Mapping:
+    """Load and check a mapping file; paths in it are relative to its folder."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: mapping file not found")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: a mapping file must be UTF-8 text") from None
+    return parse_mapping(text, str(p), base_dir=str(p.parent))

@@ -1,0 +1,77 @@
+"""``evalkit validate``: survey exports → a validated canonical data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evalkit.errors import InputError
+
+from ._api import check_folders, import_files, write_result
+from ._transform import ImportResult
+
+_SHOWN_REJECTIONS = 20
+
+
+def summary(result: ImportResult) -> str:
+    """The lines ``evalkit validate`` prints: counts per survey and reason, first rejections."""
+    lines = []
+    for s in result.stats:
+        lines.append(
+            f"{s.section} survey ({len(s.files)} file{'s' if len(s.files) != 1 else ''}): "
+            f"{s.rows_read} rows read, {s.accepted} accepted, {s.rejected} rejected"
+        )
+        for reason, n in s.by_reason.items():
+            lines.append(f"  rejected, {reason}: {n}")
+        for source, cols in s.unused_columns.items():
+            lines.append(f"  note: {source}: column(s) not in the mapping, left out: {', '.join(cols)}")
+    rej = result.data.rejections
+    for r in rej.head(_SHOWN_REJECTIONS).iter_rows(named=True):
+        lines.append(f"{r['file']}, row {r['row']}, column {r['column']!r}: value {r['value']!r}: {r['reason']}")
+    if rej.height > _SHOWN_REJECTIONS:
+        lines.append(f"… and {rej.height - _SHOWN_REJECTIONS} more (see rejections.parquet)")
+    return "\n".join(lines)
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--mapping", "mapping_path", required=True, type=click.Path(path_type=Path),
+              help="Mapping file (kind: mapping) from the tool's columns and codes to evalkit's.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Canonical data folder to write (rejections included).")
+@click.option("--work", required=True, type=click.Path(path_type=Path),
+              help="Work folder for the pseudonym key (never inside --out; keep it private).")
+@click.option("--reference", type=click.Path(path_type=Path), default=None,
+              help="Canonical folder with networks, municipalities, waves, measure_catalogue "
+                   "(default: the mapping's 'reference').")
+@click.option("--strict", is_flag=True, help="Exit 2, writing nothing, if any row is rejected.")
+@click.option("--free-text", "free_text", type=click.Path(path_type=Path), default=None,
+              help="Also write the open answers to this file (outside --out; .csv or .parquet).")
+def validate_command(
+    paths: tuple[Path, ...],
+    mapping_path: Path,
+    out: Path,
+    work: Path,
+    reference: Path | None,
+    strict: bool,
+    free_text: Path | None,
+) -> None:
+    """Read survey exports, map them, validate them and write a canonical data folder.
+
+    PATHS are Nettskjema, SurveyXact or generic CSV/XLSX/Parquet exports. Rows that
+    cannot be used are listed (file, row, column, value, reason) and written to
+    rejections.parquet; problems with a whole file stop the run with exit 2.
+    """
+    check_folders(out, work, free_text)
+    result = import_files(paths, mapping_path, work=work, reference=reference)
+    click.echo(summary(result))
+    n_rejected = result.data.rejections.height
+    if strict and n_rejected:
+        raise InputError(f"{n_rejected} rejection(s) and --strict: nothing written to {out}")
+    write_result(result, out, free_text)
+    d = result.data
+    click.echo(
+        f"wrote {out}: respondents {d.respondents.height}, answers {d.answers.height}, "
+        f"teams {d.teams.height}, rejections {n_rejected}"
+    )
