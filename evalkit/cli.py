@@ -41,6 +41,11 @@ class _LazyGroup(click.Group):
 COMMANDS = {
     "sample": "evalkit.sample:sample_command",
     "validate": "evalkit.importers.cli:validate_command",
+    "run": "evalkit.run:run_command",
+    "inspect": "evalkit.run:inspect_command",
+    "demo": "evalkit.run:demo_command",
+    "batch": "evalkit.batch.cli:batch_command",
+    "audit": "evalkit.audit:audit_command",
 }
 
 

@@ -1,0 +1,216 @@
+"""Page building blocks and the figure markup that the disclosure audit reads.
+
+Every element that shows a figure carries machine-readable markup:
+
+``data-unit``
+    ``<level>:<id>`` of the unit the figure describes, e.g. ``municipality:0301``.
+``data-wave``
+    The wave label.
+``data-figure``
+    What the figure is: ``<dimension or item>.<statistic>`` (``equality.index_mean``).
+``data-source``
+    ``survey`` (people's answers; suppression rules apply), ``teams`` (a team's
+    practice, counted in teams) or ``measures`` (monthly improvement measures).
+``data-n`` / ``data-suppressed``
+    The people (or teams) behind a visible figure, or ``data-suppressed="true"`` and then
+    no n at all.
+
+Charts carry the unit, wave, figure and source on their ``<figure>`` element, and every
+row of the data embedded in the chart's spec has ``n`` and ``suppressed`` fields with
+the same meaning (a suppressed row has ``n`` null and no estimate).
+
+Only objects from this module reach a published page: the exporter
+(:mod:`evalkit.render`) renders nothing else a notebook displays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from evalkit.render import FIGURE_MIME, HTML_MIME, PAGE_MIME
+
+Source = Literal["survey", "teams", "measures"]
+LAB_VEGALITE_MIME = "application/vnd.vegalite.v5+json"
+
+
+def esc(value: object) -> str:
+    """Escape text from data (names, labels) for HTML: it shows as text, never runs.
+
+    Examples
+    --------
+    >>> esc('<script>alert(1)</script>')
+    '&lt;script&gt;alert(1)&lt;/script&gt;'
+    """
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The markup of one figure (see the module docstring)."""
+
+    unit: str
+    wave: str
+    figure: str
+    source: Source
+    n: int | None = None
+    suppressed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.suppressed and self.n is not None:
+            raise ValueError(f"suppressed figure {self.figure} must not carry an n")
+
+    def attrs(self) -> str:
+        """The markup as HTML attributes.
+
+        Examples
+        --------
+        >>> Mark("municipality:0301", "2026", "equality.index_mean", "survey", n=42).attrs()
+        'data-unit="municipality:0301" data-wave="2026" data-figure="equality.index_mean" data-source="survey" data-n="42"'
+        >>> Mark("team:T1", "2026", "equality.index_mean", "survey", suppressed=True).attrs()
+        'data-unit="team:T1" data-wave="2026" data-figure="equality.index_mean" data-source="survey" data-suppressed="true"'
+        """
+        base = (
+            f'data-unit="{esc(self.unit)}" data-wave="{esc(self.wave)}" '
+            f'data-figure="{esc(self.figure)}" data-source="{esc(self.source)}"'
+        )
+        if self.suppressed:
+            return base + ' data-suppressed="true"'
+        return base + (f' data-n="{self.n}"' if self.n is not None else "")
+
+    def with_figure(self, figure: str, n: int | None, suppressed: bool) -> Mark:
+        return Mark(self.unit, self.wave, figure, self.source, None if suppressed else n, suppressed)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: its text and, when it shows a figure, the figure's markup."""
+
+    text: str
+    mark: Mark | None = None
+    header: bool = False
+    numeric: bool = False
+
+    def html(self) -> str:
+        tag = "th" if self.header else "td"
+        attrs = []
+        if self.header:
+            attrs.append('scope="row"')
+        if self.numeric:
+            attrs.append('class="ek-num"')
+        if self.mark is not None:
+            attrs.append(self.mark.attrs())
+        joined = (" " + " ".join(attrs)) if attrs else ""
+        return f"<{tag}{joined}>{esc(self.text)}</{tag}>"
+
+
+@dataclass(frozen=True)
+class Table:
+    """An accessible table: a caption, column headers and rows of cells."""
+
+    caption: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Cell]]
+
+    def html(self) -> str:
+        head = "".join(f'<th scope="col">{esc(c)}</th>' for c in self.columns)
+        body = "".join("<tr>" + "".join(c.html() for c in row) + "</tr>" for row in self.rows)
+        return (
+            f'<table class="ek-table"><caption>{esc(self.caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+
+class Block:
+    """A piece of evalkit HTML for the page (and a readable view in JupyterLab)."""
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {HTML_MIME: {"html": self.markup}, "text/html": self.markup}
+
+    def __str__(self) -> str:
+        return self.markup
+
+
+class PageMeta:
+    """The page's language and title, lifted into the <html>/<title> by the exporter."""
+
+    def __init__(self, lang: str, title: str) -> None:
+        self.lang = lang
+        self.title = title
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {PAGE_MIME: {"lang": self.lang, "title": self.title}, "text/plain": self.title}
+
+
+def _script_json(value: Any) -> str:
+    """JSON that is safe inside a <script> element (no '<', '>' or '&' characters)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _check_chart_rows(spec: Mapping[str, Any], figure: str) -> None:
+    """Every data row embedded in a chart must say n or suppressed (the audit relies on it)."""
+    datasets: list[Iterable[Any]] = list(spec.get("datasets", {}).values())
+    data = spec.get("data")
+    if isinstance(data, Mapping) and "values" in data:
+        datasets.append(data["values"])
+    for rows in datasets:
+        for row in rows:
+            if "n" not in row or "suppressed" not in row:
+                raise ValueError(f"chart {figure}: data row without n/suppressed markup: {sorted(row)}")
+            if row["suppressed"] and row["n"] is not None:
+                raise ValueError(f"chart {figure}: a suppressed row carries n={row['n']}")
+
+
+@dataclass
+class Figure:
+    """A chart with its plain-language description and the table of its numbers."""
+
+    spec: dict[str, Any]
+    title: str
+    description: str
+    table: Table
+    mark: Mark
+    numbers_label: str
+    static_svg: str | None = None
+    chart_id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.mark.source != "measures":  # improvement measures are not people's answers
+            _check_chart_rows(self.spec, self.mark.figure)
+        if not self.chart_id:
+            digest = hashlib.sha1(_script_json(self.spec).encode("utf-8")).hexdigest()[:10]  # noqa: S324 - an id, not security
+            self.chart_id = f"ek-chart-{digest}"
+
+    def html(self, with_spec: bool = True) -> str:
+        static = (
+            f'<div class="ek-static" aria-hidden="true">{self.static_svg}</div>' if self.static_svg else ""
+        )
+        spec = (
+            f'<script type="application/json" class="ek-spec" data-target="{self.chart_id}" '
+            f'data-label="{esc(self.title)}">{_script_json(self.spec)}</script>'
+            if with_spec
+            else ""
+        )
+        return (
+            f'<figure class="ek-figure" id="{self.chart_id}-figure" {self.mark.attrs()}>'
+            f'<figcaption><span class="ek-figure-title">{esc(self.title)}</span> '
+            f'<span class="ek-desc">{esc(self.description)}</span></figcaption>'
+            f'<div class="ek-chart" id="{self.chart_id}"></div>{static}'
+            f'<details class="ek-numbers" open><summary>{esc(self.numbers_label)}</summary>'
+            f"{self.table.html()}</details>{spec}</figure>"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {
+            FIGURE_MIME: {"html": self.html(), "spec_count": 1},
+            LAB_VEGALITE_MIME: self.spec,
+            "text/plain": f"{self.title}: {self.description}",
+        }

@@ -1,0 +1,164 @@
+"""Reader-facing text in bokmål (nb), nynorsk (nn) and English (en), and number formats.
+
+Every sentence a stakeholder reads comes from ``evalkit/locale/strings.yml`` through
+:func:`text`, so one notebook serves all three languages. Numbers follow Norwegian
+conventions in nb/nn (decimal comma, a space before the per cent sign: "72,5 %").
+
+d3-format (used by Vega) ships no Norwegian locale, so :data:`D3_FORMAT_LOCALES` defines
+one; it is given both to vega-embed in the page and to vl-convert for static SVGs.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any, Final, Literal
+
+import yaml
+
+Language = Literal["nb", "nn", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = ("nb", "nn", "en")
+
+NBSP: Final = "\u00a0"
+
+D3_FORMAT_LOCALES: Final[dict[str, dict[str, Any]]] = {
+    "nb": {"decimal": ",", "thousands": NBSP, "grouping": [3], "currency": ["", f"{NBSP}kr"], "percent": f"{NBSP}%", "minus": "\u2212"},
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["NOK\u00a0", ""], "percent": "%", "minus": "\u2212"},
+}
+D3_FORMAT_LOCALES["nn"] = D3_FORMAT_LOCALES["nb"]
+
+D3_TIME_LOCALES: Final[dict[str, dict[str, Any]]] = {
+    "nb": {
+        "dateTime": "%A %e. %B %Y kl. %X",
+        "date": "%d.%m.%Y",
+        "time": "%H:%M:%S",
+        "periods": ["", ""],
+        "days": ["søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"],
+        "shortDays": ["søn", "man", "tir", "ons", "tor", "fre", "lør"],
+        "months": ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
+                   "september", "oktober", "november", "desember"],
+        "shortMonths": ["jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"],
+    },
+    "nn": {
+        "dateTime": "%A %e. %B %Y kl. %X",
+        "date": "%d.%m.%Y",
+        "time": "%H:%M:%S",
+        "periods": ["", ""],
+        "days": ["sundag", "måndag", "tysdag", "onsdag", "torsdag", "fredag", "laurdag"],
+        "shortDays": ["sun", "mån", "tys", "ons", "tor", "fre", "lau"],
+        "months": ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
+                   "september", "oktober", "november", "desember"],
+        "shortMonths": ["jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des"],
+    },
+    "en": {
+        "dateTime": "%a %b %e %X %Y",
+        "date": "%d/%m/%Y",
+        "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"],
+        "shortDays": ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
+        "months": ["January", "February", "March", "April", "May", "June", "July", "August",
+                   "September", "October", "November", "December"],
+        "shortMonths": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    },
+}
+
+
+class UnknownText(KeyError):
+    """A text key that is not in the strings file."""
+
+
+@cache
+def _strings() -> dict[str, dict[str, str]]:
+    raw = resources.files("evalkit").joinpath("locale/strings.yml").read_text(encoding="utf-8")
+    data = yaml.safe_load(raw)
+    assert isinstance(data, dict)
+    return data
+
+
+def check_language(language: str) -> Language:
+    if language not in LANGUAGES:
+        raise ValueError(f"language {language!r} is not supported; use one of {', '.join(LANGUAGES)}")
+    return language  # type: ignore[return-value]
+
+
+def text(key: str, language: Language, /, **values: object) -> str:
+    """The text ``key`` in ``language``, with ``{placeholders}`` filled in.
+
+    Examples
+    --------
+    >>> text("too_few_title", "nb")
+    'For få svar til å vise resultater'
+    >>> text("respondents_total", "en", n="123")
+    '123 respondents'
+    """
+    try:
+        template = _strings()[key][language]
+    except KeyError:
+        raise UnknownText(f"no text {key!r} in language {language!r}") from None
+    return template.format(**values) if values else template
+
+
+def all_keys() -> list[str]:
+    return sorted(_strings())
+
+
+def fmt_number(value: float | None, language: Language, decimals: int = 0) -> str:
+    """A number in the reader's convention; '–' for a missing value.
+
+    Examples
+    --------
+    >>> fmt_number(1234.5, "nb", 1)
+    '1\\xa0234,5'
+    >>> fmt_number(1234.5, "en", 1)
+    '1,234.5'
+    >>> fmt_number(-2.0, "nb", 1)
+    '\\u22122,0'
+    """
+    if value is None:
+        return "–"
+    body = f"{abs(value):,.{decimals}f}"
+    if language in ("nb", "nn"):
+        body = body.replace(",", "\x00").replace(".", ",").replace("\x00", NBSP)
+    sign = "\u2212" if value < 0 and round(abs(value), decimals) != 0 else ""
+    return sign + body
+
+
+def fmt_percent(share: float | None, language: Language, decimals: int = 0) -> str:
+    """A share (0..1) as a per cent: '72 %' in nb/nn, '72%' in English.
+
+    Examples
+    --------
+    >>> fmt_percent(0.724, "nb")
+    '72\\xa0%'
+    >>> fmt_percent(0.7256, "en", 1)
+    '72.6%'
+    >>> fmt_percent(None, "nn")
+    '–'
+    """
+    if share is None:
+        return "–"
+    number = fmt_number(share * 100, language, decimals)
+    return f"{number}{NBSP}%" if language in ("nb", "nn") else f"{number}%"
+
+
+def fmt_interval(low: float | None, high: float | None, language: Language, *, percent: bool = True, decimals: int = 0) -> str:
+    """A 95 % interval as the reader expects it: '95 % KI 64–79 %'.
+
+    Examples
+    --------
+    >>> fmt_interval(0.64, 0.79, "nb")
+    '95\\xa0% KI 64–79\\xa0%'
+    >>> fmt_interval(0.64, 0.79, "en")
+    '95% CI 64–79%'
+    """
+    if low is None or high is None:
+        return text("interval_unavailable", language)
+    if percent:
+        lo = fmt_number(low * 100, language, decimals)
+        hi = fmt_percent(high, language, decimals)
+    else:
+        lo = fmt_number(low, language, decimals)
+        hi = fmt_number(high, language, decimals)
+    label = "95\u00a0% KI" if language in ("nb", "nn") else "95% CI"
+    return f"{label} {lo}–{hi}"

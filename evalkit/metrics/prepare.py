@@ -1,0 +1,453 @@
+"""Every indicator for every unit of a data set, in one pass, suppressed: :func:`prepare`.
+
+The answers are scored once; every figure is summed per wave × team × role and rolled
+up to all units with ``group_by`` (no loop over units). Suppression runs over all units
+at once (see :mod:`evalkit.metrics.suppression`), so that what one page shows and what
+a whole batch shows are the same figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Final
+
+import polars as pl
+
+from evalkit.canonical import CanonicalData
+from evalkit.instrument import Instrument, load_instrument
+from evalkit.metrics import comparisons, suppression
+from evalkit.metrics._units import ROLE_GROUPS, UNIT_LEVELS, relevel, roll_up, unit_tree
+from evalkit.metrics.indices import index_summary, respondent_indices_from_scored
+from evalkit.metrics.likert import (
+    distribution_from_rollup,
+    item_rollup,
+    scored_answers,
+    summary_from_rollup,
+)
+from evalkit.metrics.recruitment import promoters, recruitment_summary, team_means
+from evalkit.metrics.reliability import reliability_from_scored
+from evalkit.metrics.schema import FRAMES, conform, empty_frame
+from evalkit.schema import ROLES
+
+SETTINGS_VERSION: Final = 1
+"""Bumped when the meaning of the prepared frames changes (a store built before is refused)."""
+
+FRAME_NAMES: Final = (
+    "items", "distributions", "indices", "reliability", "gaps", "benchmarks", "changes",
+    "recruitment", "promoters", "respondent_counts", "data_quality", "charts", "progress", "units",
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Every indicator of a data set (or a unit's slice of it), suppressed, as tidy frames.
+
+    Columns of each frame: :data:`evalkit.metrics.schema.FRAMES` (``charts`` and
+    ``progress`` come from :mod:`evalkit.runchart`). ``units`` lists every unit with its
+    parent (unit_level, unit_id, parent_level, parent_id), plus a municipality's partner
+    teams as ``unit_level == "team"`` rows whose ``parent_level`` is ``"partner"``.
+    """
+
+    items: pl.DataFrame
+    distributions: pl.DataFrame
+    indices: pl.DataFrame
+    reliability: pl.DataFrame
+    gaps: pl.DataFrame
+    benchmarks: pl.DataFrame
+    changes: pl.DataFrame
+    recruitment: pl.DataFrame
+    promoters: pl.DataFrame
+    respondent_counts: pl.DataFrame
+    data_quality: pl.DataFrame
+    charts: pl.DataFrame
+    progress: pl.DataFrame
+    units: pl.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        """Frame name → frame (everything but ``settings``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "settings"}
+
+    def for_unit(self, unit_level: str, unit_id: str) -> Prepared:
+        """Only what a dashboard for this unit may show.
+
+        Its own rows; its children's visible rows (a municipality's teams, including
+        teams it is a partner of; a network's municipalities); its ancestors' rows (the
+        parent benchmark and the network-level gap to fall back on); benchmarks of itself
+        and its children; charts and progress of its teams.
+        """
+        if unit_level not in UNIT_LEVELS:
+            raise ValueError(f"unit_level must be one of {UNIT_LEVELS}, got {unit_level!r}")
+        units = self.units
+        known = units.filter(
+            ((pl.col("unit_level") == unit_level) & (pl.col("unit_id") == unit_id))
+            | ((pl.col("parent_level") == unit_level) & (pl.col("parent_id") == unit_id))
+        )
+        if unit_level != "all" and known.height == 0:
+            raise KeyError(f"no {unit_level} {unit_id!r} in the prepared data")
+        own = pl.DataFrame({"unit_level": [unit_level], "unit_id": [unit_id]})
+        children = units.filter(
+            (pl.col("parent_level").is_in(pl.Series([unit_level, "partner" if unit_level == "municipality" else "-"]).implode()))
+            & (pl.col("parent_id") == unit_id)
+        ).select("unit_level", "unit_id").unique()
+        ancestors = _ancestors(units, unit_level, unit_id)
+        shown = pl.concat([own, ancestors]).unique()
+        teams = _teams_of(units, unit_level, unit_id)
+
+        def cut(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+            if name == "units":
+                return frame.join(pl.concat([own, children, ancestors]).unique(),
+                                  on=["unit_level", "unit_id"], how="semi")
+            if name in ("charts", "progress"):
+                if unit_level == "all" or "team_id" not in frame.columns:
+                    return frame
+                return frame.filter(pl.col("team_id").is_in(pl.Series(teams, dtype=pl.String).implode()))
+            if "unit_level" not in frame.columns:
+                return frame
+            mine = frame.join(shown, on=["unit_level", "unit_id"], how="semi")
+            kids = frame.join(children, on=["unit_level", "unit_id"], how="semi")
+            if "suppressed" in kids.columns:
+                kids = kids.filter(~pl.col("suppressed"))
+            if name == "benchmarks":
+                mine = mine.join(own, on=["unit_level", "unit_id"], how="semi")
+            return pl.concat([mine, kids]).unique(maintain_order=True)
+
+        return replace(self, **{name: cut(name, frame) for name, frame in self.frames().items()},
+                       settings={**self.settings, "slice": {"unit_level": unit_level, "unit_id": unit_id}})
+
+
+def _ancestors(units: pl.DataFrame, unit_level: str, unit_id: str) -> pl.DataFrame:
+    rows: list[tuple[str, str]] = []
+    frontier = [(unit_level, unit_id)]
+    while frontier:
+        level, uid = frontier.pop()
+        parents = units.filter(
+            (pl.col("unit_level") == level) & (pl.col("unit_id") == uid) & (pl.col("parent_level") != "partner")
+        ).select("parent_level", "parent_id").rows()
+        for p in parents:
+            if p not in rows:
+                rows.append(p)
+                frontier.append(p)
+    if unit_level == "municipality":  # a partner municipality also sees its partner teams' network
+        for (team,) in units.filter((pl.col("parent_level") == "partner") & (pl.col("parent_id") == unit_id)).select("unit_id").rows():
+            for p in units.filter((pl.col("unit_level") == "team") & (pl.col("unit_id") == team)
+                                  & (pl.col("parent_level") == "municipality")).select("parent_level", "parent_id").rows():
+                for q in _ancestors(units, *p).rows():
+                    if q not in rows:
+                        rows.append(q)
+    if unit_level != "all" and ("all", "all") not in rows:
+        rows.append(("all", "all"))
+    return pl.DataFrame(rows, schema={"unit_level": pl.String, "unit_id": pl.String}, orient="row")
+
+
+def _teams_of(units: pl.DataFrame, unit_level: str, unit_id: str) -> list[str]:
+    if unit_level == "team":
+        return [unit_id]
+    teams = units.filter(pl.col("unit_level") == "team")
+    if unit_level == "municipality":
+        return teams.filter(pl.col("parent_id") == unit_id)["unit_id"].unique().sort().to_list()
+    munis = units.filter((pl.col("unit_level") == "municipality") & (pl.col("parent_id") == unit_id))["unit_id"]
+    return teams.filter((pl.col("parent_level") == "municipality") & pl.col("parent_id").is_in(munis.implode()))[
+        "unit_id"].unique().sort().to_list()
+
+
+def _published_frame(published_units: Iterable[tuple[str, str]] | pl.DataFrame | None) -> pl.DataFrame | None:
+    if published_units is None:
+        return None
+    if isinstance(published_units, pl.DataFrame):
+        return published_units.select(pl.col("unit_level").cast(pl.String), pl.col("unit_id").cast(pl.String))
+    rows = [(str(level), str(uid)) for level, uid in published_units]
+    return pl.DataFrame(rows, schema={"unit_level": pl.String, "unit_id": pl.String}, orient="row")
+
+
+def instrument_hash(instrument: Instrument) -> str:
+    """SHA-256 of the instrument's content (ids, scales, dimensions, items)."""
+    return hashlib.sha256(instrument.model_dump_json().encode()).hexdigest()
+
+
+def _suppress(
+    frame: pl.DataFrame,
+    unit_sizes: pl.DataFrame,
+    ancestors: pl.DataFrame,
+    *,
+    keys: list[str],
+    keep: list[str],
+    min_unit_n: int,
+    min_cell_n: int,
+    published: pl.DataFrame | None,
+    n_column: str = "n",
+    role_column: str | None = "role_group",
+    role_total: str = "all",
+    role_parts: tuple[str, ...] = ("user_side", "provider_side", "experience_consultant", "other"),
+) -> pl.DataFrame:
+    """Primary + complementary flags; returns the frame with ``_hidden`` etc. (not blanked)."""
+    flagged = suppression.primary_flags(frame, unit_sizes, min_unit_n=min_unit_n, min_cell_n=min_cell_n,
+                                        published=published, n_column=n_column)
+    return suppression.complementary(flagged, keys=keys, ancestors=ancestors, min_cell_n=min_cell_n,
+                                     role_column=role_column, role_total=role_total,
+                                     role_parts=role_parts, n_column=n_column)
+
+
+def prepare(
+    data: CanonicalData,
+    *,
+    wave: str,
+    compare_wave: str | None = None,
+    instrument: Instrument | None = None,
+    min_unit_n: int = 10,
+    min_cell_n: int = 5,
+    min_answered_share: float = 0.5,
+    published_units: Iterable[tuple[str, str]] | pl.DataFrame | None = None,
+) -> Prepared:
+    """Compute every indicator for every unit of ``data`` in one pass, suppressed.
+
+    Parameters
+    ----------
+    data
+        A canonical data set.
+    wave
+        The wave reported on.
+    compare_wave
+        An earlier wave to compare with (``changes``); its figures are in the frames too.
+    instrument
+        The codebook (default: evalkit's own).
+    min_unit_n
+        A unit with fewer respondents in a wave gets no figures of its own.
+    min_cell_n
+        No figure based on fewer people (but more than 0) is shown.
+    min_answered_share
+        Share of a dimension's items a respondent must answer to get an index.
+    published_units
+        (unit_level, unit_id) pairs the batch publishes; None = every unit. Figures of
+        other units are blanked (``not_published``) and protect their siblings.
+
+    Returns
+    -------
+    Prepared
+        Frames documented in :mod:`evalkit.metrics.schema`, plus ``settings``.
+
+    Examples
+    --------
+    >>> from evalkit.canonical import load
+    >>> prepared = prepare(load("data/sample"), wave="2026", compare_wave="2025")
+    >>> prepared.indices.filter(unit_level="all", role_group="all", wave="2026")["dimension"].to_list()
+    ['equality', 'experience_consultants', 'impact', 'recruitment', 'relatives']
+    >>> bool(prepared.items.filter(pl.col("suppressed"))["n"].is_null().all())
+    True
+    """
+    order = data.wave_order()
+    if wave not in order:
+        raise ValueError(f"wave {wave!r} is not in the data (waves: {', '.join(order)})")
+    if compare_wave is not None:
+        if compare_wave not in order:
+            raise ValueError(f"compare_wave {compare_wave!r} is not in the data (waves: {', '.join(order)})")
+        if order.index(compare_wave) >= order.index(wave):
+            raise ValueError(f"compare_wave {compare_wave!r} is not earlier than wave {wave!r}")
+    if min_cell_n < 1 or min_unit_n < 1:
+        raise ValueError("min_unit_n and min_cell_n must be at least 1")
+    inst = instrument if instrument is not None else load_instrument()
+    items = inst.items_frame()
+    waves = [wave] if compare_wave is None else [compare_wave, wave]
+    published = _published_frame(published_units)
+
+    resp_df = data.respondents.filter(pl.col("wave").is_in(pl.Series(waves, dtype=pl.String).implode()))
+    resp = resp_df.lazy()
+    scored = scored_answers(data.answers.lazy(), resp, items).collect().lazy()
+
+    tree = unit_tree(resp_df) if resp_df.height else unit_tree(data.teams)
+    ancestors = suppression.ancestry(resp_df)
+    sizes = roll_up(resp.with_columns(n_respondents=pl.lit(1, pl.Int64)), ["wave"], ["n_respondents"],
+                    role_groups=False).collect()
+
+    # Items and their distributions. A row's primary n is the smallest positive base
+    # of its figures: answered, or answered + don't-know when nobody answered on the scale.
+    item_sums = relevel(item_rollup(scored, resp, items))
+    items_raw = summary_from_rollup(item_sums, items).with_columns(
+        _n_base=pl.when(pl.col("n") > 0).then(pl.col("n")).otherwise(pl.col("n") + pl.col("n_dont_know"))
+    )
+    item_keys = ["unit_level", "unit_id", "wave", "role_group", "dimension", "item_id"]
+    items_flagged = _suppress(items_raw, sizes, ancestors, keys=["wave", "item_id"], keep=item_keys,
+                              n_column="_n_base", min_unit_n=min_unit_n, min_cell_n=min_cell_n, published=published)
+    items_out = conform(suppression.apply_suppression(items_flagged, keep=item_keys).drop("_n_base"), "items")
+
+    dist = distribution_from_rollup(item_sums, items).join(
+        items_flagged.select(*item_keys[:4], "item_id", "_hidden", "_reason"),
+        on=[*item_keys[:4], "item_id"], how="left",
+    ).with_columns(pl.col("_hidden").fill_null(True), _confidential=pl.lit(False), reason=pl.lit(None, pl.String))
+    dist_out = conform(suppression.apply_suppression(dist, keep=[*item_keys, "level"]), "distributions")
+
+    # Indices.
+    rindex = respondent_indices_from_scored(scored, resp, items, min_answered_share=min_answered_share).collect()
+    idx_raw = index_summary(rindex)
+    idx_keys = ["unit_level", "unit_id", "wave", "role_group", "dimension"]
+    idx_flagged = _suppress(idx_raw, sizes, ancestors, keys=["wave", "dimension"], keep=idx_keys, min_unit_n=min_unit_n, min_cell_n=min_cell_n, published=published)
+    idx_out = conform(suppression.apply_suppression(idx_flagged, keep=idx_keys), "indices")
+    idx_for_comparison = idx_flagged.filter(pl.col("role_group") != "other").with_columns(
+        suppressed=pl.col("_hidden")
+    )
+
+    # Reliability (role group "all"; n = complete respondents).
+    rel_raw = reliability_from_scored(scored, resp, items, respondent_index=rindex)
+    rel_flagged = _suppress(rel_raw, sizes, ancestors, keys=["wave", "dimension"],
+                            keep=idx_keys, role_column=None, min_unit_n=min_unit_n, min_cell_n=min_cell_n, published=published)
+    rel_out = conform(suppression.apply_suppression(rel_flagged, keep=[*idx_keys, "k"]), "reliability")
+
+    # Comparisons, from figures flagged but not blanked: they inherit the flags.
+    focus = idx_for_comparison.filter(pl.col("wave") == wave)
+    gaps = conform(comparisons.role_gaps(focus), "gaps")
+    bench = conform(comparisons.benchmarks(focus, tree, min_cell_n=min_cell_n), "benchmarks")
+    if compare_wave is not None:
+        changes = conform(comparisons.wave_changes(idx_for_comparison, wave=wave, compare_wave=compare_wave),
+                          "changes")
+    else:
+        changes = empty_frame("changes")
+
+    # Respondent counts by role (context), with complementary suppression over roles too.
+    role_counts = roll_up(
+        resp.with_columns(n=pl.lit(1, pl.Int64), role_group=pl.col("role")), ["wave", "role"], ["n"],
+        role_groups=False,
+    ).collect()
+    totals = roll_up(resp.with_columns(n=pl.lit(1, pl.Int64)), ["wave"], ["n"], role_groups=False).collect()
+    counts = pl.concat([role_counts, totals.with_columns(role=pl.lit("all")).select(role_counts.columns)])
+    counts_flagged = _suppress(
+        counts, sizes, ancestors, keys=["wave"], keep=[], role_column="role", role_total="all",
+        role_parts=ROLES, min_unit_n=min_unit_n, min_cell_n=min_cell_n, published=published,
+    )
+    small = f"<{min_cell_n}"
+    counts_out = suppression.apply_suppression(
+        counts_flagged.with_columns(
+            n_display=pl.when(~pl.col("_hidden")).then(pl.col("n").cast(pl.String))
+            .when((pl.col("n") > 0) & (pl.col("n") < min_cell_n)).then(pl.lit(small))
+            .otherwise(pl.lit("–"))
+        ),
+        keep=["unit_level", "unit_id", "wave", "role", "n_display"],
+    )
+    counts_out = conform(_sort_counts(counts_out), "respondent_counts")
+
+    # Data quality: answers, don't-know and missing over all items; rejections per unit.
+    dq = _data_quality(items_raw, data.rejections, totals, counts_flagged)
+    dq_out = conform(dq, "data_quality")
+
+    # Recruitment (team facts: not people's answers; response rates are).
+    teams_w = data.teams.filter(pl.col("wave").is_in(pl.Series(waves, dtype=pl.String).implode()))
+    rec_raw = recruitment_summary(teams_w, resp_df)
+    rr_flags = counts_flagged.select(
+        "unit_level", "unit_id", "wave", pl.col("role").alias("category"), "_hidden",
+        _resp_n=pl.col("n"),
+    ).with_columns(indicator=pl.lit("response_rate"))
+    rec = rec_raw.join(rr_flags, on=["unit_level", "unit_id", "wave", "indicator", "category"], how="left")
+    rec = rec.with_columns(
+        _hidden=(pl.col("indicator") == "response_rate")
+        & (pl.col("_hidden").fill_null(True) | ((pl.col("count") > 0) & (pl.col("count") < min_cell_n))),
+    ).with_columns(
+        _reason=pl.when(pl.col("_hidden")).then(pl.lit(suppression.CELL_TOO_SMALL)),
+        _confidential=pl.lit(False),
+    ).drop("_resp_n")
+    rec_out = conform(suppression.apply_suppression(
+        rec, keep=["unit_level", "unit_id", "wave", "indicator", "category", "statistic"]), "recruitment")
+
+    team_idx = team_means(rindex)
+    prom = conform(promoters(teams_w, team_idx, min_cell_n=min_cell_n), "promoters")
+
+    charts, progress = _run_charts(data)
+    units = _units_frame(tree, data.teams)
+    settings = {
+        "settings_version": SETTINGS_VERSION,
+        "wave": wave,
+        "compare_wave": compare_wave,
+        "min_unit_n": min_unit_n,
+        "min_cell_n": min_cell_n,
+        "min_answered_share": min_answered_share,
+        "instrument": f"{inst.id}@{inst.version}",
+        "instrument_hash": instrument_hash(inst),
+        "published_units_hash": None if published is None else _frame_hash(published.sort("unit_level", "unit_id")),
+        "role_groups": {k: list(v) for k, v in ROLE_GROUPS.items()},
+    }
+    return Prepared(
+        items=items_out, distributions=dist_out, indices=idx_out, reliability=rel_out, gaps=gaps,
+        benchmarks=bench, changes=changes, recruitment=rec_out, promoters=prom,
+        respondent_counts=counts_out, data_quality=dq_out, charts=charts, progress=progress,
+        units=units, settings=settings,
+    )
+
+
+def _sort_counts(frame: pl.DataFrame) -> pl.DataFrame:
+    order = {r: i for i, r in enumerate(("all", *ROLES))}
+    return relevel(frame.sort(pl.col("role").replace_strict(order, default=99, return_dtype=pl.Int8)))
+
+
+def _frame_hash(frame: pl.DataFrame) -> str:
+    return hashlib.sha256(json.dumps(frame.rows()).encode()).hexdigest()
+
+
+def _data_quality(items_raw: pl.DataFrame, rejections: pl.DataFrame, totals: pl.DataFrame,
+                  counts_flagged: pl.DataFrame) -> pl.DataFrame:
+    keys = ["unit_level", "unit_id", "wave"]
+    answered = items_raw.filter(pl.col("role_group") == "all").group_by(keys).agg(
+        n_answered=pl.col("n").sum(), n_dont_know=pl.col("n_dont_know").sum(),
+        n_missing=pl.col("n_missing").sum(),
+    )
+    if rejections.height and "unit" in rejections.columns:
+        per_unit = rejections.filter(pl.col("unit").is_not_null()).group_by(pl.col("unit").alias("unit_id")).agg(
+            n_rejections=pl.len().cast(pl.Int64))
+        n_all = rejections.height
+    else:
+        per_unit = pl.DataFrame(schema={"unit_id": pl.String, "n_rejections": pl.Int64})
+        n_all = 0
+    flags = counts_flagged.filter(pl.col("role") == "all").select(*keys, "_hidden", "_reason", "_confidential")
+    out = (
+        totals.select(*keys, "n").join(answered, on=keys, how="left").join(flags, on=keys, how="left")
+        .join(per_unit, on="unit_id", how="left")
+        .with_columns(
+            n_rejections=pl.when(pl.col("unit_level") == "all").then(pl.lit(n_all, pl.Int64))
+            .otherwise(pl.col("n_rejections").fill_null(0)),
+            share_missing=pl.when(pl.col("n_answered") + pl.col("n_dont_know") + pl.col("n_missing") > 0).then(
+                pl.col("n_missing") / (pl.col("n_answered") + pl.col("n_dont_know") + pl.col("n_missing"))),
+            reason=pl.lit(None, pl.String),
+        )
+    )
+    return relevel(suppression.apply_suppression(out, keep=keys))
+
+
+def _units_frame(tree: pl.DataFrame, teams: pl.DataFrame) -> pl.DataFrame:
+    partners = (
+        teams.select("team_id", "partner_municipality_ids").drop_nulls()
+        .explode("partner_municipality_ids").drop_nulls().unique()
+        .select(pl.lit("team").alias("unit_level"), pl.col("team_id").alias("unit_id"),
+                pl.lit("partner").alias("parent_level"), pl.col("partner_municipality_ids").alias("parent_id"))
+    )
+    # Teams with no respondents still exist (their charts, their recruitment facts).
+    static = teams.select("team_id", "municipality_id", "network_id").unique()
+    extra = pl.concat([
+        static.select(pl.lit("team").alias("unit_level"), pl.col("team_id").alias("unit_id"),
+                      pl.lit("municipality").alias("parent_level"), pl.col("municipality_id").alias("parent_id")),
+        static.select(pl.lit("municipality").alias("unit_level"), pl.col("municipality_id").alias("unit_id"),
+                      pl.lit("network").alias("parent_level"), pl.col("network_id").alias("parent_id")),
+        static.select(pl.lit("network").alias("unit_level"), pl.col("network_id").alias("unit_id"),
+                      pl.lit("all").alias("parent_level"), pl.lit("all").alias("parent_id")),
+    ])
+    allrow = pl.DataFrame({"unit_level": ["all"], "unit_id": ["all"], "parent_level": [None], "parent_id": [None]},
+                          schema=tree.schema)
+    return relevel(pl.concat([tree, extra, partners, allrow]).unique())
+
+
+def _run_charts(data: CanonicalData) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Run-chart and progress data from :mod:`evalkit.runchart` when it is there."""
+    try:
+        from evalkit import runchart
+    except ImportError:  # pragma: no cover - the run-chart module ships with evalkit
+        return pl.DataFrame(), pl.DataFrame()
+    charts = runchart.prepare_charts(data.measures, data.measure_catalogue, data.teams)
+    progress = runchart.prepare_progress(data.progress, data.teams)
+    return charts, progress
+
+
+def settings_of(prepared: Prepared) -> Mapping[str, Any]:
+    """The settings a prepared data set was built with."""
+    return prepared.settings
+
+
+__all__ = ["FRAMES", "Prepared", "prepare"]

@@ -1,0 +1,246 @@
+"""The prepared store: every indicator of a batch, on disk, cheap to read one unit at a time.
+
+A store is a folder in the batch's *work* folder (it is built from respondent-level data
+and is never published)::
+
+    settings.json          the settings it was built with (thresholds, waves, instrument,
+                           input hash), the frames and their row groups
+    partitions.parquet     unit_level, unit_id → partition (a network id, or "all")
+    <frame>.parquet        one per frame of :class:`evalkit.metrics.Prepared`, sorted by
+                           partition with one Parquet row group per partition
+
+:func:`read_unit` reads ``settings.json``, refuses a store built with other settings
+(:class:`StoreMismatch`), then reads only the row groups of the partitions the unit's
+dashboard needs and cuts them with :meth:`Prepared.for_unit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from evalkit.metrics.prepare import FRAME_NAMES, Prepared
+
+SETTINGS_FILE: Final = "settings.json"
+PARTITIONS_FILE: Final = "partitions.parquet"
+STORE_FORMAT: Final = 1
+_ALL: Final = "all"
+
+
+class StoreMismatch(ValueError):
+    """A prepared store was built with other settings than the reader expects."""
+
+
+def _partitions(prepared: Prepared) -> pl.DataFrame:
+    """unit_level, unit_id → partition: the unit's network (the first, for a municipality
+    split over networks), ``all`` for the top unit."""
+    units = prepared.units
+    team_net = units.filter(pl.col("unit_level") == "team", pl.col("parent_level") == "municipality").join(
+        units.filter(pl.col("unit_level") == "municipality").select(
+            pl.col("unit_id").alias("parent_id"), pl.col("parent_id").alias("network_id")),
+        on="parent_id", how="left",
+    ).group_by("unit_id").agg(pl.col("network_id").min().alias("partition")).with_columns(unit_level=pl.lit("team"))
+    muni_net = units.filter(pl.col("unit_level") == "municipality").group_by("unit_id").agg(
+        pl.col("parent_id").min().alias("partition")).with_columns(unit_level=pl.lit("municipality"))
+    nets = units.filter(pl.col("unit_level") == "network").select(
+        "unit_id", pl.col("unit_id").alias("partition"), unit_level=pl.lit("network")).unique()
+    top = pl.DataFrame({"unit_id": [_ALL], "partition": [_ALL], "unit_level": [_ALL]})
+    cols = ["unit_level", "unit_id", "partition"]
+    return pl.concat([f.select(cols) for f in (team_net, muni_net, nets, top)]).unique().sort(cols)
+
+
+def _with_partition(name: str, frame: pl.DataFrame, parts: pl.DataFrame) -> pl.DataFrame:
+    if name == "units" or frame.width == 0:
+        return frame.with_columns(_partition=pl.lit(_ALL))
+    if "unit_level" in frame.columns and "unit_id" in frame.columns:
+        out = frame.join(parts, on=["unit_level", "unit_id"], how="left", maintain_order="left")
+    elif "team_id" in frame.columns:
+        team_parts = parts.filter(pl.col("unit_level") == "team").select(
+            pl.col("unit_id").alias("team_id"), "partition")
+        out = frame.join(team_parts, on="team_id", how="left", maintain_order="left")
+    else:
+        out = frame.with_columns(partition=pl.lit(_ALL))
+    return out.with_columns(pl.col("partition").fill_null(_ALL)).rename({"partition": "_partition"})
+
+
+def write_store(prepared: Prepared, folder: str | os.PathLike[str], *, input_hash: str) -> None:
+    """Write ``prepared`` (the whole data set's) to ``folder``, replacing what is there.
+
+    Files are written to a temporary folder beside ``folder`` and moved into place, so
+    a reader never sees half a store.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evalkit.canonical import load
+    >>> from evalkit.metrics import prepare
+    >>> prepared = prepare(load("data/sample"), wave="2026")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_store(prepared, tmp + "/store", input_hash="abc")
+    ...     unit = read_unit(tmp + "/store", "municipality", "0301", expected_settings={"wave": "2026"})
+    ...     sorted(set(unit.indices["unit_id"]))[:3]
+    ['0301', 'all', 'ost']
+    """
+    root = Path(folder)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    try:
+        parts = _partitions(prepared)
+        parts.write_parquet(tmp / PARTITIONS_FILE, statistics=False)
+        row_groups: dict[str, dict[str, int]] = {}
+        for name, frame in prepared.frames().items():
+            tagged = _with_partition(name, frame, parts).sort("_partition", maintain_order=True)
+            row_groups[name] = _write_grouped(tagged, tmp / f"{name}.parquet")
+        settings = {
+            **prepared.settings,
+            "input_hash": input_hash,
+            "store_format": STORE_FORMAT,
+            "row_groups": row_groups,
+        }
+        (tmp / SETTINGS_FILE).write_text(json.dumps(settings, indent=2, sort_keys=True, default=str),
+                                         encoding="utf-8")
+        if root.exists():
+            old = root.with_name(f".{root.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            root.rename(old)
+            tmp.rename(root)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_grouped(frame: pl.DataFrame, path: Path) -> dict[str, int]:
+    """Write one row group per partition; return partition → row-group index."""
+    table = frame.to_arrow()
+    index: dict[str, int] = {}
+    with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
+        if frame.height == 0:
+            writer.write_table(table)
+            return index
+        for i, (part,) in enumerate(frame.select("_partition").unique(maintain_order=True).rows()):
+            chunk = frame.filter(pl.col("_partition") == part).to_arrow().cast(table.schema)
+            writer.write_table(chunk, row_group_size=max(chunk.num_rows, 1))
+            index[str(part)] = i
+    return index
+
+
+def read_settings(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The settings a store was built with (raises FileNotFoundError for no store)."""
+    path = Path(folder) / SETTINGS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{Path(folder)}: not a prepared store (no {SETTINGS_FILE}); build it first")
+    settings: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return settings
+
+
+def check_settings(settings: Mapping[str, Any], expected: Mapping[str, Any], *, folder: str = "") -> None:
+    """Raise :class:`StoreMismatch` naming the first expected setting the store lacks or differs in.
+
+    Examples
+    --------
+    >>> check_settings({"min_unit_n": 10}, {"min_unit_n": 5})
+    Traceback (most recent call last):
+    ...
+    evalkit.store.StoreMismatch: prepared store was built with min_unit_n=10, but 5 is expected; rebuild the store with these settings
+    """
+    where = f"prepared store {folder}" if folder else "prepared store"
+    for key, want in expected.items():
+        want_norm = json.loads(json.dumps(want, default=str))
+        if key not in settings:
+            raise StoreMismatch(f"{where} does not record setting {key!r} (expected {want_norm!r}); rebuild it")
+        if settings[key] != want_norm:
+            raise StoreMismatch(
+                f"{where} was built with {key}={settings[key]!r}, but {want_norm!r} is expected; "
+                "rebuild the store with these settings"
+            )
+
+
+def _needed_units(units: pl.DataFrame, unit_level: str, unit_id: str) -> pl.DataFrame:
+    # What for_unit may use: the unit, its children (and partner teams), its ancestors.
+    from evalkit.metrics.prepare import _ancestors
+
+    own = pl.DataFrame({"unit_level": [unit_level], "unit_id": [unit_id]})
+    children = units.filter(pl.col("parent_id") == unit_id,
+                            pl.col("parent_level").is_in(pl.Series([unit_level, "partner"]).implode())).select("unit_level", "unit_id")
+    grandchildren = units.join(children.rename({"unit_level": "parent_level", "unit_id": "parent_id"}),
+                               on=["parent_level", "parent_id"], how="semi").select("unit_level", "unit_id")
+    return pl.concat([own, children, grandchildren, _ancestors(units, unit_level, unit_id)]).unique()
+
+
+def read_unit(
+    folder: str | os.PathLike[str],
+    unit_level: str,
+    unit_id: str,
+    *,
+    expected_settings: Mapping[str, Any],
+) -> Prepared:
+    """Read one unit's slice of a store: what :meth:`Prepared.for_unit` gives.
+
+    Raises
+    ------
+    StoreMismatch
+        The store was built with settings other than ``expected_settings`` (names the
+        setting).
+    FileNotFoundError
+        No store in ``folder``.
+    KeyError
+        The unit is not in the store.
+    """
+    root = Path(folder)
+    settings = read_settings(root)
+    check_settings(settings, expected_settings, folder=str(root))
+    row_groups: dict[str, dict[str, int]] = settings["row_groups"]
+    units = _read_frame(root / "units.parquet", None)
+    parts = pl.read_parquet(root / PARTITIONS_FILE)
+    if unit_level == _ALL:
+        wanted: set[str] | None = None
+    else:
+        needed = _needed_units(units, unit_level, unit_id)
+        wanted = set(parts.join(needed, on=["unit_level", "unit_id"], how="semi")["partition"].to_list()) | {_ALL}
+    frames: dict[str, pl.DataFrame] = {}
+    for name in FRAME_NAMES:
+        groups = None if wanted is None else sorted(i for p, i in row_groups.get(name, {}).items() if p in wanted)
+        frames[name] = _read_frame(root / f"{name}.parquet", groups)
+    base_settings = {k: v for k, v in settings.items() if k != "row_groups"}
+    prepared = Prepared(**frames, settings=base_settings)
+    return prepared.for_unit(unit_level, unit_id)
+
+
+def _read_frame(path: Path, groups: list[int] | None) -> pl.DataFrame:
+    pf = pq.ParquetFile(path)
+    table: pa.Table = pf.read() if groups is None else pf.read_row_groups(groups)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.drop("_partition") if "_partition" in frame.columns else frame
+
+
+def unit_hash(folder: str | os.PathLike[str], unit_level: str, unit_id: str) -> str:
+    """SHA-256 of exactly one unit's slice (and the store's settings), for incremental batches.
+
+    Two stores give the same hash for a unit when everything its dashboard may show is
+    the same, whatever changed elsewhere.
+    """
+    settings = read_settings(folder)
+    prepared = read_unit(folder, unit_level, unit_id, expected_settings={})
+    digest = hashlib.sha256()
+    stable = {k: v for k, v in settings.items() if k != "row_groups"}
+    digest.update(json.dumps(stable, sort_keys=True, default=str).encode())
+    for name, frame in prepared.frames().items():
+        digest.update(name.encode())
+        digest.update(json.dumps({k: str(v) for k, v in frame.schema.items()}).encode())
+        digest.update(frame.write_csv().encode())
+    return digest.hexdigest()
