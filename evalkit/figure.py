@@ -202,8 +202,9 @@ class Figure:
         return (
             f'<figure class="ek-figure" id="{self.chart_id}-figure" {self.mark.attrs()}>'
             f'<figcaption><span class="ek-figure-title">{esc(self.title)}</span> '
-            f'<span class="ek-desc">{esc(self.description)}</span></figcaption>'
-            f'<div class="ek-chart" id="{self.chart_id}"></div>{static}'
+            f'<span class="ek-desc">{esc(self.description).replace(chr(10), "<br>")}</span></figcaption>'
+            f'<div class="ek-chart" id="{self.chart_id}" tabindex="0" role="group" '
+            f'aria-label="{esc(self.title)}"></div>{static}'
             f'<details class="ek-numbers" open><summary>{esc(self.numbers_label)}</summary>'
             f"{self.table.html()}</details>{spec}</figure>"
         )

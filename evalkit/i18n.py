@@ -142,8 +142,19 @@ def fmt_percent(share: float | None, language: Language, decimals: int = 0) -> s
     return f"{number}{NBSP}%" if language in ("nb", "nn") else f"{number}%"
 
 
-def fmt_interval(low: float | None, high: float | None, language: Language, *, percent: bool = True, decimals: int = 0) -> str:
+def fmt_interval(
+    low: float | None,
+    high: float | None,
+    language: Language,
+    *,
+    percent: bool = True,
+    decimals: int = 0,
+    label: bool = True,
+) -> str:
     """A 95 % interval as the reader expects it: '95 % KI 64–79 %'.
+
+    A range with a negative end is written with a word ("−21 til −7"), since a dash
+    between minus signs is hard to read.
 
     Examples
     --------
@@ -151,14 +162,15 @@ def fmt_interval(low: float | None, high: float | None, language: Language, *, p
     '95\\xa0% KI 64–79\\xa0%'
     >>> fmt_interval(0.64, 0.79, "en")
     '95% CI 64–79%'
+    >>> fmt_interval(-21.2, -7.0, "nb", percent=False, label=False)
+    '\\u221221 til \\u22127'
     """
     if low is None or high is None:
         return text("interval_unavailable", language)
-    if percent:
-        lo = fmt_number(low * 100, language, decimals)
-        hi = fmt_percent(high, language, decimals)
-    else:
-        lo = fmt_number(low, language, decimals)
-        hi = fmt_number(high, language, decimals)
-    label = "95\u00a0% KI" if language in ("nb", "nn") else "95% CI"
-    return f"{label} {lo}–{hi}"
+    scale = 100 if percent else 1
+    lo = fmt_number(low * scale, language, decimals)
+    hi = fmt_percent(high, language, decimals) if percent else fmt_number(high, language, decimals)
+    negative = round(low * scale, decimals) < 0 or round(high * scale, decimals) < 0
+    separator = {"nb": " til ", "nn": " til ", "en": " to "}[language] if negative else "–"
+    prefix = ("95\u00a0% KI " if language in ("nb", "nn") else "95% CI ") if label else ""
+    return f"{prefix}{lo}{separator}{hi}"

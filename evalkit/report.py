@@ -329,6 +329,10 @@ class Report:
     def interval(self, low: float | None, high: float | None, percent: bool = True) -> str:
         return fmt_interval(low, high, self.lang, percent=percent)
 
+    def span(self, low: float | None, high: float | None, percent: bool = True) -> str:
+        """An interval in a table column already headed '95 % confidence interval'."""
+        return fmt_interval(low, high, self.lang, percent=percent, label=False)
+
     def too_few_notice(self) -> Section:
         parent = self.parent_name
         return Section().add(
@@ -458,7 +462,7 @@ class Report:
             table_rows.append([
                 Cell(label, header=True),
                 self.value_cell(self.pct(srow["share_favourable"]) if not suppressed else "–", fig_id, srow["n"], suppressed),
-                self.value_cell(self.interval(srow["ci_low"], srow["ci_high"]) if not suppressed else "–", fig_id + ".ci", srow["n"], suppressed),
+                self.value_cell(self.span(srow["ci_low"], srow["ci_high"]) if not suppressed else "–", fig_id + ".ci", srow["n"], suppressed),
                 self.value_cell(self.pct(srow["share_dont_know"]) if not suppressed else "–", f"{item_id}.share_dont_know", srow["n"], suppressed),
                 self.value_cell(self.n_text(srow["n"], suppressed), f"{item_id}.n", srow["n"], suppressed),
             ])
@@ -497,12 +501,13 @@ class Report:
             table_rows.append([
                 Cell(label, header=True),
                 self.value_cell(self.num(r["mean"]) if not suppressed else "–", fig, r["n"], suppressed),
-                self.value_cell(self.interval(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", fig + ".ci", r["n"], suppressed),
+                self.value_cell(self.span(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", fig + ".ci", r["n"], suppressed),
                 self.value_cell(self.n_text(r["n"], suppressed), fig + ".n", r["n"], suppressed),
             ])
         title = self.t("index_by_role_title", dimension=self.dimension_label(dimension))
         spec = estimates_with_intervals(chart_rows, category_title=self.t("role"), value_title=self.t("index_0_100"),
-                                        domain=(0, 100), percent=False, title=title)
+                                        domain=(0, 100), percent=False, title=title,
+                                        suppressed_text=self.t("suppressed_short"))
         table = Table(title, [self.t("role"), self.t("index_0_100"), self.t("interval_95"), self.t("respondents")], table_rows)
         visible = [r for r in chart_rows if not r["suppressed"]]
         description = (
@@ -538,7 +543,7 @@ class Report:
             points=self.num(abs(r["estimate"])), interval=self.interval(r["ci_low"], r["ci_high"], percent=False),
             dimension=self.dimension_label(dimension).lower(),
         )
-        sentence += " " + self.t("gap_clear" if r["flag"] else "gap_not_clear")
+        sentence = sentence[:1].upper() + sentence[1:] + " " + self.t("gap_clear" if r["flag"] else "gap_not_clear")
         if level_note:
             section.add(f'<p class="ek-note">{esc(level_note)}</p>')
         section.add(self.finding(sentence, mark))
@@ -564,7 +569,7 @@ class Report:
                     self.value_cell(self.t("of_teams", k=self.num(r["count"]), n=r["n"]) if not suppressed else "–", fig + ".count", r["n"], suppressed, "teams"),
                 ])
             title = self.t("channels_title")
-            spec = share_bars(chart_rows, value_title=self.t("share_of_teams"), title=title)
+            spec = share_bars(chart_rows, value_title=self.t("share_of_teams"), title=title, suppressed_text=self.t("suppressed_short"))
             top = next((r for r in chart_rows if not r["suppressed"]), None)
             description = self.t("channels_description", channel=top["category"], pct=self.pct(top["estimate"])) if top else self.t("all_suppressed")
             table = Table(title, [self.t("channel"), self.t("share_of_teams"), self.t("teams")], table_rows)
@@ -657,12 +662,12 @@ class Report:
             section.add(f'<p class="ek-note">{esc(self.t("no_measures"))}</p>')
         for measure_id in charts["measure_id"].unique(maintain_order=True).sort().to_list() if charts.height else []:
             rows = charts.filter(pl.col("measure_id") == measure_id)
-            described = measure_chart(rows, measure_id=measure_id, language=self.lang)
+            described = measure_chart(rows, measure_id=measure_id, language=self.lang, columns=3, panel_width=230)
             title = str(rows[f"label_{self.lang}"][0]) if f"label_{self.lang}" in rows.columns else measure_id
             section.add(self.figure(_spec(described.chart), title, described.description, self.measure_table(rows, title), f"measures.{measure_id}", source="measures"))
         progress = self.unit_progress()
         if progress.height:
-            described = progress_chart(progress, language=self.lang)
+            described = progress_chart(progress, language=self.lang, columns=3, panel_width=230)
             title = self.t("progress_title")
             section.add(self.figure(_spec(described.chart), title, described.description, self.progress_table(progress, title), "progress.score", source="measures"))
         return section
@@ -675,7 +680,7 @@ class Report:
             mk = lambda fig: Mark(unit, self.wave, fig, "measures")  # noqa: E731
             cells.append([
                 Cell(str(r.get("team_name", r["team_id"])), header=True),
-                Cell(str(r.get("part", 1)), numeric=True),
+                Cell(str(r.get("part", 1)), mk("measures.part"), numeric=True),
                 Cell(str(r.get("n_useful", "")), mk("measures.n_useful"), numeric=True),
                 Cell(format_value(r.get("centre"), str(r.get("unit", "count")), self.lang), mk("measures.centre"), numeric=True),
                 Cell(self.t("yes" if r.get("runs_signal") else "no"), mk("measures.runs_signal")),
@@ -731,7 +736,7 @@ class Report:
                     Cell(self.num(r["mean_with"]) if not suppressed else "–", mark, numeric=True),
                     Cell(self.num(r["mean_without"]) if not suppressed else "–", mark, numeric=True),
                     Cell(_signed(self.num(r["estimate"])) if not suppressed else "–", mark, numeric=True),
-                    Cell(self.interval(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", mark, numeric=True),
+                    Cell(self.span(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", mark, numeric=True),
                     Cell(f"{r['n_with']} / {r['n_without']}" if not suppressed else "–", mark, numeric=True),
                 ])
                 if not suppressed and r["flag"]:
@@ -739,7 +744,8 @@ class Report:
                                             direction=self.t("higher" if r["estimate"] > 0 else "lower"),
                                             dimension=self.dimension_label(dimension).lower()))
             title = self.t("promoters_title", dimension=self.dimension_label(dimension))
-            spec = differences(chart_rows, value_title=self.t("difference_points"), percent=False, title=title, limit=50)
+            spec = differences(chart_rows, value_title=self.t("difference_points"), percent=False, title=title, limit=50,
+                               suppressed_text=self.t("suppressed_short"))
             description = " ".join(sentences) or self.t("promoters_none_clear")
             table = Table(title, [self.t("factor"), self.t("mean_with"), self.t("mean_without"), self.t("difference"), self.t("interval_95"), self.t("teams_with_without")], table_rows)
             fig_obj = self.figure(spec, title, description, table, f"{dimension}.promoters", source="teams")
@@ -784,7 +790,7 @@ class Report:
             table_rows.append([
                 Cell(label, header=True),
                 Cell(_signed(self.num(r["estimate"])) if not suppressed else "–", mark, numeric=True),
-                Cell(self.interval(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", mark, numeric=True),
+                Cell(self.span(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", mark, numeric=True),
                 Cell(self.t("clear_change" if r["flag"] else "no_clear_change") if not suppressed else self.t("suppressed_short"), mark),
             ])
             if not suppressed:
@@ -792,7 +798,8 @@ class Report:
                 sentences.append(self.t(key, dimension=label, points=_signed(self.num(r["estimate"])),
                                         interval=self.interval(r["ci_low"], r["ci_high"], percent=False)))
         title = self.t("change_title", compare=compare, wave=self.wave)
-        spec = differences(chart_rows, value_title=self.t("difference_points"), percent=False, title=title, limit=40)
+        spec = differences(chart_rows, value_title=self.t("difference_points"), percent=False, title=title, limit=40,
+                           suppressed_text=self.t("suppressed_short"))
         table = Table(title, [self.t("dimension"), self.t("difference"), self.t("interval_95"), self.t("assessment")], table_rows)
         section.add(self.figure(spec, title, " ".join(sentences) or self.t("all_suppressed"), table, "change.index_mean"))
         return section
@@ -815,7 +822,7 @@ class Report:
             table_rows.append([
                 Cell(self.dimension_label(str(r["dimension"])), header=True),
                 Cell(_signed(self.num(r["estimate"])) if not suppressed else "–", mark, numeric=True),
-                Cell(self.interval(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", mark, numeric=True),
+                Cell(self.span(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", mark, numeric=True),
                 Cell(result_text, mark),
                 Cell(adjusted, mark),
             ])
@@ -851,7 +858,7 @@ class Report:
                 cells.append([
                     Cell(self.dimension_label(str(r["dimension"])), header=True),
                     Cell(self.num(r["alpha"], 2) if not suppressed else "–", mark, numeric=True),
-                    Cell(self.interval(r["ci_low"], r["ci_high"], percent=False).replace(",00", "") if not suppressed else "–", mark, numeric=True),
+                    Cell(self.span(r["ci_low"], r["ci_high"], percent=False).replace(",00", "") if not suppressed else "–", mark, numeric=True),
                     Cell((self.t("low_reliability") if r["low_reliability"] else self.t("ok")) if not suppressed else "–", mark),
                 ])
             section.add(Table(self.t("reliability_title"), [self.t("dimension"), "alpha", self.t("interval_95"), self.t("assessment")], cells).html())

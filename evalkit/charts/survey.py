@@ -22,6 +22,24 @@ def _to_dict(chart: alt.TopLevelMixin) -> dict[str, Any]:
     return spec
 
 
+def _suppressed_labels(rows: Sequence[dict[str, Any]], x: float, label: str) -> alt.Chart:
+    """Say "too few responses" on the rows whose figures are suppressed."""
+    marked = [
+        {"category": r["category"], "order": r["order"], "x": x, "label": label, "n": None, "suppressed": True}
+        for r in rows
+        if r["suppressed"]
+    ]
+    return (
+        alt.Chart(alt.Data(values=marked))
+        .mark_text(align="left", dx=4, color=theme.MUTED, fontStyle="italic")
+        .encode(
+            y=alt.Y("category:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None),
+            x=alt.X("x:Q"),
+            text="label:N",
+        )
+    )
+
+
 def likert_bars(
     rows: Sequence[dict[str, Any]],
     *,
@@ -103,9 +121,7 @@ def likert_bars(
         .mark_text(align="left", dx=4, color=theme.INK)
         .encode(y=y, x="x:Q", text="label:N")
     )
-    chart = alt.layer(bars, zero, labels).properties(
-        width=440, height=alt.Step(26), title=title
-    )
+    chart = alt.layer(bars, zero, labels).properties(width=440, height=alt.Step(26), description=title)
     return _to_dict(chart)
 
 
@@ -119,6 +135,7 @@ def estimates_with_intervals(
     title: str,
     colour_field: str | None = None,
     colour_title: str | None = None,
+    suppressed_text: str = "",
 ) -> dict[str, Any]:
     """Points with 95 % interval bars, one row per category (suppressed rows left empty).
 
@@ -144,7 +161,9 @@ def estimates_with_intervals(
                  alt.Tooltip("ci_low:Q", format=fmt), alt.Tooltip("ci_high:Q", format=fmt),
                  alt.Tooltip("n:Q", title="n")],
     )
-    chart = alt.layer(rule, point).properties(width=440, height=alt.Step(30), title=title)
+    chart = alt.layer(rule, point, _suppressed_labels(rows, domain[0], suppressed_text)).properties(
+        width=440, height=alt.Step(30), description=title
+    )
     return _to_dict(chart)
 
 
@@ -155,6 +174,7 @@ def differences(
     percent: bool,
     title: str,
     limit: float,
+    suppressed_text: str = "",
 ) -> dict[str, Any]:
     """Differences with 95 % intervals around a zero line (gaps, changes, promoters)."""
     fmt = "+.0%" if percent else "+.0f"
@@ -174,7 +194,9 @@ def differences(
         tooltip=[alt.Tooltip("category:N", title=" "), alt.Tooltip("estimate:Q", format=fmt),
                  alt.Tooltip("ci_low:Q", format=fmt), alt.Tooltip("ci_high:Q", format=fmt)],
     )
-    chart = alt.layer(zero, rule, point).properties(width=440, height=alt.Step(30), title=title)
+    chart = alt.layer(zero, rule, point, _suppressed_labels(rows, -limit, suppressed_text)).properties(
+        width=440, height=alt.Step(30), description=title
+    )
     return _to_dict(chart)
 
 
@@ -183,6 +205,7 @@ def share_bars(
     *,
     value_title: str,
     title: str,
+    suppressed_text: str = "",
 ) -> dict[str, Any]:
     """Horizontal bars of shares (0..1) with their intervals, e.g. recruitment channels."""
     base = alt.Chart(alt.Data(values=list(rows))).encode(
@@ -196,5 +219,7 @@ def share_bars(
                  alt.Tooltip("n:Q", title="n")],
     )
     rule = base.mark_rule(color=theme.INK).encode(x="ci_low:Q", x2="ci_high:Q")
-    chart = alt.layer(bars, rule).properties(width=440, height=alt.Step(28), title=title)
+    chart = alt.layer(bars, rule, _suppressed_labels(rows, 0.0, suppressed_text)).properties(
+        width=440, height=alt.Step(28), description=title
+    )
     return _to_dict(chart)

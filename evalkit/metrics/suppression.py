@@ -245,22 +245,25 @@ def _run_engine(
         leak |= confidential[total_idx] & positive[total_idx] & known[total_idx] & ((matrix @ unknown.astype(float)) == 0)
         if not leak.any():
             return newly
-        # Mend the finest relations first: that blanks the fewest figures.
-        leak &= priority == priority[leak].min()
-        rows = np.flatnonzero(leak)
+        # Mend the finest relations first (that blanks the fewest figures); a relation
+        # whose parts are all blank already is mended where the figure leaks from.
         eligible = (~hidden & positive).astype(float)
-        sub = matrix[rows].multiply(eligible * (big - n)).tocsr()
-        best = np.asarray(sub.argmax(axis=1)).ravel()
-        best_value = np.asarray(sub.max(axis=1).todense()).ravel()
-        fixable = best_value > 0
-        chosen = best[fixable]
-        # No visible part left to blank: blank the total if it is visible.
-        stuck_totals = total_idx[rows[~fixable]]
-        stuck_totals = stuck_totals[~hidden[stuck_totals] & positive[stuck_totals]]
-        chosen = np.concatenate([chosen, stuck_totals]).astype(np.int64)
+        chosen = np.zeros(0, dtype=np.int64)
+        for level in np.unique(priority[leak]):
+            rows = np.flatnonzero(leak & (priority == level))
+            sub = matrix[rows].multiply(eligible * (big - n)).tocsr()
+            best = np.asarray(sub.argmax(axis=1)).ravel()
+            best_value = np.asarray(sub.max(axis=1).todense()).ravel()
+            fixable = best_value > 0
+            # No visible part left to blank: blank the total if it is visible.
+            stuck_totals = total_idx[rows[~fixable]]
+            stuck_totals = stuck_totals[~hidden[stuck_totals] & positive[stuck_totals]]
+            chosen = np.unique(np.concatenate([best[fixable], stuck_totals]).astype(np.int64))
+            if len(chosen):
+                break
         if len(chosen) == 0:
             # Last resort (not expected): blank every figure in the leaking relations.
-            members = np.unique(matrix[rows].nonzero()[1])
+            members = np.unique(matrix[np.flatnonzero(leak)].nonzero()[1])
             chosen = members[~hidden[members]]
             if len(chosen) == 0:
                 return newly
