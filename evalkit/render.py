@@ -42,7 +42,7 @@ def chart_bundle() -> str:
     """The Vega + Vega-Lite + Vega-Embed JavaScript (from vl-convert), offline."""
     import vl_convert
 
-    bundle = vl_convert.javascript_bundle()
+    bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the stub marks an optional argument required
     assert isinstance(bundle, str)
     # The bundle sits inside a <script> element: make sure no "</script" ends it early.
     return bundle.replace("</script", "<\\/script")
@@ -97,8 +97,8 @@ class DashboardExporter(HTMLExporter):  # type: ignore[misc]
         config = Config(kw.pop("config", None) or {})
         config.NbConvertBase.display_data_priority = [FIGURE_MIME, HTML_MIME, "text/html", "text/plain"]
         kw["config"] = config
-        super().__init__(**kw)
-        self.register_preprocessor(
+        super().__init__(**kw)  # type: ignore[no-untyped-call]
+        self.register_preprocessor(  # type: ignore[no-untyped-call]
             TagRemovePreprocessor(remove_cell_tags={EVALUATOR_NOTE_TAG}, enabled=True), enabled=True
         )
 
@@ -123,7 +123,7 @@ def export_html(
     """
     nb = nbformat.read(os.fspath(notebook), as_version=4) if isinstance(notebook, (str, os.PathLike)) else notebook
     exporter = DashboardExporter()
-    meta_pre = PageMetaPreprocessor()
+    meta_pre = PageMetaPreprocessor()  # type: ignore[no-untyped-call]
     nb, res = meta_pre.preprocess(nbformat.from_dict(nb), {})
     page = res["evalkit"]["page"]
     lang: Language = check_language(language or page.get("lang", "nb"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ from evalkit.charts.survey import differences, estimates_with_intervals, likert_
 from evalkit.figure import Block, Cell, Figure, Mark, PageMeta, Table, esc
 from evalkit.i18n import Language, fmt_interval, fmt_number, fmt_percent, text
 from evalkit.instrument import load_instrument
-from evalkit.runchart import chart_summary
 from evalkit.params import (
     MunicipalityParameters,
     NetworkParameters,
@@ -33,6 +33,7 @@ from evalkit.params import (
     municipality_parameters,
     network_parameters,
 )
+from evalkit.runchart import chart_summary
 
 SECTION_IDS = (
     "key_figures",
@@ -440,8 +441,8 @@ class Report:
         labels = [lv.label(self.lang) for lv in scale.levels]
         codes = list(scale.codes)
         neutral = codes.index(scale.neutral) if scale.neutral is not None else None
-        chart_rows = []
-        table_rows = []
+        chart_rows: list[dict[str, Any]] = []
+        table_rows: list[list[Cell]] = []
         for order, item_id in enumerate(items):
             s_row = summary.filter(pl.col("item_id") == item_id)
             if s_row.height == 0:
@@ -486,7 +487,8 @@ class Report:
         if rows.height == 0:
             return None
         groups = ["all", "provider_side", "user_side", "experience_consultant"]
-        chart_rows, table_rows = [], []
+        chart_rows: list[dict[str, Any]] = []
+        table_rows: list[list[Cell]] = []
         for order, group in enumerate(groups):
             g = rows.filter(pl.col("role_group") == group)
             if g.height == 0:
@@ -511,7 +513,7 @@ class Report:
         table = Table(title, [self.t("role"), self.t("index_0_100"), self.t("interval_95"), self.t("respondents")], table_rows)
         visible = [r for r in chart_rows if not r["suppressed"]]
         description = (
-            self.t("index_by_role_description", parts="; ".join(f"{r['category']}: {self.num(r['estimate'])}" for r in visible))
+            self.t("index_by_role_description", parts="; ".join(f"{r['category']}: {self.num(float(r['estimate']))}" for r in visible))
             if visible else self.t("all_suppressed")
         )
         return self.figure(spec, title, description, table, f"{dimension}.index_by_role")
@@ -555,7 +557,8 @@ class Report:
         rec = self.rows("recruitment")
         channels = rec.filter(pl.col("indicator") == "channel")
         if channels.height:
-            chart_rows, table_rows = [], []
+            chart_rows: list[dict[str, Any]] = []
+            table_rows: list[list[Cell]] = []
             for order, r in enumerate(channels.sort("estimate", descending=True, nulls_last=True).iter_rows(named=True)):
                 suppressed = bool(r["suppressed"]) or r["estimate"] is None
                 label = self.t("channel_" + str(r["category"]))
@@ -571,7 +574,7 @@ class Report:
             title = self.t("channels_title")
             spec = share_bars(chart_rows, value_title=self.t("share_of_teams"), title=title, suppressed_text=self.t("suppressed_short"))
             top = next((r for r in chart_rows if not r["suppressed"]), None)
-            description = self.t("channels_description", channel=top["category"], pct=self.pct(top["estimate"])) if top else self.t("all_suppressed")
+            description = self.t("channels_description", channel=top["category"], pct=self.pct(float(top["estimate"]))) if top else self.t("all_suppressed")
             table = Table(title, [self.t("channel"), self.t("share_of_teams"), self.t("teams")], table_rows)
             fig_obj = self.figure(spec, title, description, table, "recruitment.channels", source="teams")
             section.add(fig_obj)
@@ -610,7 +613,7 @@ class Report:
             channels = ", ".join(self.t("channel_" + c) for c in (r["channels"] or [])) or "–"
             trained = "–" if r["reps_trained"] is None else self.t("yes" if r["reps_trained"] else "no")
             difficulty = "–" if r["recruitment_difficulty"] is None else str(r["recruitment_difficulty"])
-            mk = lambda fig: Mark(unit, self.wave, fig, "teams", n=1)  # noqa: E731 - one team's practice
+            mk = partial(Mark, unit, self.wave, source="teams", n=1)  # one team's practice
             rows.append([
                 Cell(str(r["name"]), header=True),
                 Cell(channels, mk("recruitment.channels")),
@@ -677,7 +680,7 @@ class Report:
         cells = []
         for r in summary.iter_rows(named=True):
             unit = f"team:{r['team_id']}"
-            mk = lambda fig: Mark(unit, self.wave, fig, "measures")  # noqa: E731
+            mk = partial(Mark, unit, self.wave, source="measures")
             cells.append([
                 Cell(str(r.get("team_name", r["team_id"])), header=True),
                 Cell(str(r.get("part", 1)), mk("measures.part"), numeric=True),
@@ -722,7 +725,9 @@ class Report:
             d = rows.filter(pl.col("dimension") == dimension)
             if d.height == 0:
                 continue
-            chart_rows, table_rows, sentences = [], [], []
+            chart_rows: list[dict[str, Any]] = []
+            table_rows: list[list[Cell]] = []
+            sentences: list[str] = []
             for order, r in enumerate(d.sort("factor").iter_rows(named=True)):
                 suppressed = bool(r["suppressed"]) or r["estimate"] is None
                 label = self.factor_label(str(r["factor"]))
@@ -779,7 +784,9 @@ class Report:
         if self.too_few:
             return section.add(self.too_few_notice().html())
         rows = self.rows("changes", role_group="all", measure="index_mean")
-        chart_rows, table_rows, sentences = [], [], []
+        chart_rows: list[dict[str, Any]] = []
+        table_rows: list[list[Cell]] = []
+        sentences: list[str] = []
         for order, r in enumerate(rows.sort("dimension").iter_rows(named=True)):
             suppressed = bool(r["suppressed"]) or r["estimate"] is None
             label = self.dimension_label(str(r["dimension"]))

@@ -154,7 +154,7 @@ def _reference(scale: Scale, rng: np.random.Generator) -> tuple[pl.DataFrame, pl
         networks = pl.DataFrame(
             {"network_id": list(_SAMPLE_NETWORKS), "name": [v[0] for v in _SAMPLE_NETWORKS.values()]}
         )
-        rows = [
+        rows: list[tuple[str, str, str, int, int | None]] = [
             (num, name, county, start, None)
             for _, (_, munis) in _SAMPLE_NETWORKS.items()
             for num, name, county, start in munis

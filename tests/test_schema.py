@@ -62,7 +62,7 @@ def test_municipality_number_without_leading_zero_is_refused() -> None:
 def test_missing_and_extra_columns() -> None:
     with pytest.raises(SchemaError, match="missing column"):
         validate_table(pl.DataFrame({"network_id": ["a"]}), "networks")
-    with pytest.raises(SchemaError, match="unexpected column.*'free_text'"):
+    with pytest.raises(SchemaError, match=r"unexpected column.*'free_text'"):
         validate_table(pl.DataFrame({"network_id": ["a"], "name": ["b"], "free_text": ["x"]}), "networks")
 
 

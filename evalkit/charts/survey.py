@@ -29,7 +29,7 @@ def _suppressed_labels(rows: Sequence[dict[str, Any]], x: float, label: str) -> 
         for r in rows
         if r["suppressed"]
     ]
-    return (
+    layer: alt.Chart = (
         alt.Chart(alt.Data(values=marked))
         .mark_text(align="left", dx=4, color=theme.MUTED, fontStyle="italic")
         .encode(
@@ -38,6 +38,7 @@ def _suppressed_labels(rows: Sequence[dict[str, Any]], x: float, label: str) -> 
             text="label:N",
         )
     )
+    return layer
 
 
 def likert_bars(

@@ -1,0 +1,91 @@
+"""Team-survey figures: channels as used / not used, shares, means, response rates, promoters."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from evalkit.metrics import promoters, recruitment_summary
+
+TEAMS = pl.DataFrame({
+    "team_id": ["a", "b", "c", "d"],
+    "wave": "w",
+    "municipality_id": ["0301", "0301", "1103", "1103"],
+    "network_id": "N",
+    "channels": [["user_organisation", "known_to_team"], ["known_to_team"], None, ["user_organisation"]],
+    "reps_trained": [True, False, None, True],
+    "n_relative_reps": [1, 0, 0, 2],
+    "reps_left": [0, 1, None, 0],
+    "recruitment_difficulty": [2, 5, 4, None],
+    "months_to_recruit": [1.0, 6.0, 2.0, 3.0],
+    "invited_user_rep": [2, 3, None, 1],
+    "invited_provider": [10, 8, None, 6],
+}, schema_overrides={"recruitment_difficulty": pl.Int8})
+
+
+def test_channels_multi_select_used_or_not() -> None:
+    out = recruitment_summary(TEAMS, levels=["network"]).filter(indicator="channel")
+    got = {r["category"]: (r["n"], r["count"]) for r in out.iter_rows(named=True)}
+    # Team c did not answer the channel question: 3 teams answered.
+    assert got["user_organisation"] == (3, 2.0)
+    assert got["known_to_team"] == (3, 2.0)
+    assert got["via_services"] == (3, 0.0)
+    row = out.filter(category="user_organisation").row(0, named=True)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(proportion_confint(2, 3, method="wilson"))
+
+
+def test_shares_and_means_by_hand() -> None:
+    out = recruitment_summary(TEAMS, levels=["network"])
+    def get(ind: str, cat: str | None = None) -> dict[str, object]:
+        f = out.filter(pl.col("indicator") == ind)
+        f = f.filter(pl.col("category").is_null()) if cat is None else f.filter(pl.col("category") == cat)
+        return f.row(0, named=True)
+    assert get("reps_trained")["estimate"] == pytest.approx(2 / 3)
+    assert get("relatives_involved")["estimate"] == pytest.approx(2 / 4)
+    assert get("any_reps_left")["estimate"] == pytest.approx(1 / 3)
+    months = get("months_to_recruit")
+    x = np.array([1.0, 6.0, 2.0, 3.0])
+    assert months["estimate"] == pytest.approx(3.0)
+    ref = stats.t.interval(0.95, 3, loc=3.0, scale=x.std(ddof=1) / 2)
+    assert (months["ci_low"], months["ci_high"]) == pytest.approx(ref)
+    assert get("recruitment_difficulty")["estimate"] == pytest.approx(11 / 3)
+    assert get("recruitment_difficulty_level", "5")["estimate"] == pytest.approx(1 / 3)
+
+
+def test_team_level_rows_count_teams() -> None:
+    out = recruitment_summary(TEAMS, levels=["team"]).filter(unit_id="a", indicator="reps_trained")
+    assert out.select("n", "estimate").row(0) == (1, 1.0)
+
+
+def test_response_rate_only_where_invited_known() -> None:
+    resp = pl.DataFrame({"respondent_id": [f"r{i}" for i in range(9)], "wave": "w",
+                         "team_id": ["a", "a", "a", "b", "b", "c", "c", "d", "d"],
+                         "role": ["user_rep", "provider", "provider", "user_rep", "provider", "provider",
+                                  "user_rep", "provider", "provider"]})
+    out = recruitment_summary(TEAMS, resp, levels=["network"]).filter(indicator="response_rate")
+    user = out.filter(category="user_rep").row(0, named=True)
+    # invited user reps known for a, b, d: 2 + 3 + 1 = 6; answered there: 1 + 1 + 0 = 2.
+    assert (user["n"], user["count"]) == (6, 2.0)
+    assert user["estimate"] == pytest.approx(2 / 6)
+
+
+def test_promoters_team_means_welch() -> None:
+    teams = pl.DataFrame({"team_id": list("abcdef"), "wave": "w", "municipality_id": "0301", "network_id": "N",
+                          "channels": [["user_organisation"]] * 3 + [["known_to_team"]] * 3,
+                          "reps_trained": [True, True, False, False, True, False]})
+    means = [80.0, 85.0, 70.0, 60.0, 65.0, 50.0]
+    ti = pl.DataFrame({"wave": "w", "team_id": list("abcdef"), "dimension": "impact", "team_mean": means,
+                       "n_respondents": 8})
+    out = promoters(teams, ti, dimensions=["impact"], levels=["network"])
+    row = out.filter(factor="channel:user_organisation").row(0, named=True)
+    ref = stats.ttest_ind(means[:3], means[3:], equal_var=False)
+    assert row["estimate"] == pytest.approx(np.mean(means[:3]) - np.mean(means[3:]))
+    assert row["p_value"] == pytest.approx(ref.pvalue)
+    assert (row["n_with"], row["n_without"], row["n"]) == (3, 3, 6)
+    # No team used via_services: one side is empty, so the row is suppressed.
+    empty = out.filter(factor="channel:via_services").row(0, named=True)
+    assert empty["suppressed"]
+    assert empty["n"] is None
