@@ -15,7 +15,14 @@ from pathlib import Path
 
 import polars as pl
 
-from evalkit.schema import OPTIONAL_TABLES, TABLE_NAMES, TABLES, SchemaError, check_references, validate_table
+from evalkit.schema import (
+    OPTIONAL_TABLES,
+    TABLE_NAMES,
+    TABLES,
+    SchemaError,
+    check_references,
+    validate_table,
+)
 
 
 @dataclass(frozen=True)
