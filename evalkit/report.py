@@ -426,7 +426,47 @@ class Report:
                        interval=self.interval(r["favourable_ci_low"], r["favourable_ci_high"])),
                 self.mark("equality.index_share_favourable", "survey", r["n"], False),
             ))
+        if self.level == "network":
+            section.add(self.municipalities_table())
         return section
+
+    def municipalities_table(self) -> str:
+        """A network's municipalities: respondents and indices (children's visible rows only)."""
+        hosts = (
+            self.ref.teams.filter((pl.col("network_id") == self.unit_id) & (pl.col("wave") == self.wave))
+            .get_column("municipality_id").unique().sort().to_list()
+        )
+        counts = self.frame("respondent_counts").filter(
+            (pl.col("unit_level") == "municipality") & (pl.col("wave") == self.wave) & (pl.col("role") == "all")
+        )
+        indices = self.frame("indices").filter(
+            (pl.col("unit_level") == "municipality") & (pl.col("wave") == self.wave) & (pl.col("role_group") == "all")
+        )
+        rows = []
+        for municipality_id in sorted(hosts, key=self.ref.municipality_name):
+            unit = f"municipality:{municipality_id}"
+            count = counts.filter(pl.col("unit_id") == municipality_id)
+            visible = count.height > 0 and not count["suppressed"][0]
+            n = int(count["n"][0]) if visible else None
+            cells = [
+                Cell(self.ref.municipality_name(municipality_id), header=True),
+                Cell(str(n) if visible else self.t("less_than", n=self.params.min_unit_n),
+                     Mark(unit, self.wave, "respondents.all", "survey", n, not visible), numeric=True),
+            ]
+            for dimension in ("equality", "impact"):
+                row = indices.filter((pl.col("unit_id") == municipality_id) & (pl.col("dimension") == dimension))
+                shown = visible and row.height > 0 and not row["suppressed"][0] and row["mean"][0] is not None
+                cells.append(Cell(
+                    self.num(row["mean"][0]) if shown else "–",
+                    Mark(unit, self.wave, f"{dimension}.index_mean", "survey", int(row["n"][0]) if shown else None, not shown),
+                    numeric=True,
+                ))
+            rows.append(cells)
+        return Table(
+            self.t("municipalities_title"),
+            [self.t("municipality"), self.t("respondents"), self.t("card_equality"), self.t("card_impact")],
+            rows,
+        ).html() + f'<p class="ek-note">{esc(self.t("municipalities_note", min_unit_n=self.params.min_unit_n))}</p>'
 
     def finding(self, sentence: str, mark: Mark) -> str:
         return f'<p class="ek-finding" {mark.attrs()}>{esc(sentence)}</p>'
