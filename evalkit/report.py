@@ -253,6 +253,10 @@ class Report:
             f'<p>{esc(self.t("intro"))}</p>'
             f'<nav class="ek-toc" aria-label="{esc(self.t("toc_title"))}"><strong>{esc(self.t("toc_title"))}</strong><ol>{toc}</ol></nav>'
         )
+        if self.too_few:
+            section.parts.extend(self.too_few_notice().parts)
+        else:
+            section.add(self.respondents_table())
         return section
 
     # --- data access ------------------------------------------------------------------
@@ -425,6 +429,14 @@ class Report:
                 self.t("finding_equality", pct=self.pct(r["share_favourable"]),
                        interval=self.interval(r["favourable_ci_low"], r["favourable_ci_high"])),
                 self.mark("equality.index_share_favourable", "survey", r["n"], False),
+            ))
+        imp = self.rows("indices", role_group="all", dimension="impact")
+        if imp.height and not imp["suppressed"][0] and imp["share_favourable"][0] is not None:
+            r = imp.row(0, named=True)
+            section.add(self.finding(
+                self.t("finding_impact", pct=self.pct(r["share_favourable"]),
+                       interval=self.interval(r["favourable_ci_low"], r["favourable_ci_high"])),
+                self.mark("impact.index_share_favourable", "survey", r["n"], False),
             ))
         if self.level == "network":
             section.add(self.municipalities_table())
@@ -918,8 +930,6 @@ class Report:
 
     def data_quality(self) -> Section:
         section = Section().add(self.heading("data_quality"))
-        if not self.too_few:
-            section.add(self.respondents_table())
         dq = self.rows("data_quality")
         if dq.height:
             r = dq.row(0, named=True)

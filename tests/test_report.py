@@ -124,3 +124,21 @@ def test_bad_parameters_are_named(sample_dir: Path, overrides: dict[str, object]
 def test_municipality_number_as_integer_gets_its_zero_back(sample_dir: Path) -> None:
     report = municipality_report(municipality_id=301, data_dir=str(sample_dir))
     assert report.unit_id == "0301" and report.unit_name == "Oslo"
+
+
+def test_static_charts_embed_an_svg_with_norwegian_numbers(sample_dir: Path) -> None:
+    report = municipality_report(municipality_id="0301", data_dir=str(sample_dir), compare_wave="2025", static_charts=True)
+    html = report.change().html()
+    static = re.search(r'<div class="ek-static" aria-hidden="true">(.*?)</div>', html, re.S)
+    assert static is not None and static.group(1).lstrip().startswith("<svg")
+    # The axis of index-point differences is labelled with a Norwegian minus sign, e.g. "−20".
+    assert "\u221220" in static.group(1)
+
+
+def test_header_shows_respondents_by_role_with_small_counts_hidden(oslo: Report) -> None:
+    html = oslo.header().html()
+    cells = [a for t, a in parse(html).tags if t == "td" and a.get("data-figure", "").startswith("respondents.")]
+    assert cells
+    for attrs in cells:
+        assert attrs.get("data-suppressed") == "true" or int(attrs["data-n"]) >= 5
+    assert "under 5" in html  # e.g. relative representatives

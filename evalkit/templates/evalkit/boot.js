@@ -3,6 +3,12 @@
 // folded away once the chart has been drawn.
 (function () {
   "use strict";
+  // Printed pages show every table of numbers.
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details.ek-numbers"), function (d) {
+      d.setAttribute("open", "");
+    });
+  });
   var localeNode = document.getElementById("ek-locale");
   var locale = localeNode ? JSON.parse(localeNode.textContent) : {};
   var specs = document.querySelectorAll("script.ek-spec");
