@@ -26,3 +26,16 @@ def sample_dir() -> Path:
 @pytest.fixture(scope="session")
 def sample_data() -> CanonicalData:
     return canonical.load(SAMPLE_DIR)
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's headless Chromium through Playwright (a failure, not a skip, under CI)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_dashboards import _launch
+
+    with sync_playwright() as p:
+        b = _launch(p)
+        yield b
+        b.close()

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -80,16 +79,6 @@ def _launch(p):  # type: ignore[no-untyped-def]
             pytest.fail("Debian's chromium is required in CI (make test installs it)")
         pytest.skip("no /usr/bin/chromium")
     return p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = _launch(p)
-        yield b
-        b.close()
 
 
 def _open(browser, path: Path, *, javascript: bool = True):  # type: ignore[no-untyped-def]
