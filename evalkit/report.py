@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from evalkit import __version__
-from evalkit.charts.runcharts import format_value, measure_chart, progress_chart
+from evalkit.charts.runcharts import format_value, measure_chart_spec, progress_chart_spec
 from evalkit.charts.survey import differences, estimates_with_intervals, likert_bars, share_bars
 from evalkit.figure import Block, Cell, Figure, Mark, PageMeta, Table, esc
 from evalkit.i18n import Language, fmt_interval, fmt_number, fmt_percent, text
@@ -458,16 +458,19 @@ class Report:
         for municipality_id in sorted(hosts, key=self.ref.municipality_name):
             unit = f"municipality:{municipality_id}"
             count = counts.filter(pl.col("unit_id") == municipality_id)
+            too_few = count.height == 0 or count["reason"][0] == "unit_below_min_unit_n"
             visible = count.height > 0 and not count["suppressed"][0]
             n = int(count["n"][0]) if visible else None
+            shown_count = str(n) if visible else (self.t("less_than", n=self.params.min_unit_n) if too_few else "–")
             cells = [
                 Cell(self.ref.municipality_name(municipality_id), header=True),
-                Cell(str(n) if visible else self.t("less_than", n=self.params.min_unit_n),
-                     Mark(unit, self.wave, "respondents.all", "survey", n, not visible), numeric=True),
+                Cell(shown_count, Mark(unit, self.wave, "respondents.all", "survey", n, not visible), numeric=True),
             ]
+            # Each figure as the metrics layer left it, so that this page and the
+            # municipality's own page never disagree on what is shown.
             for dimension in ("equality", "impact"):
                 row = indices.filter((pl.col("unit_id") == municipality_id) & (pl.col("dimension") == dimension))
-                shown = visible and row.height > 0 and not row["suppressed"][0] and row["mean"][0] is not None
+                shown = not too_few and row.height > 0 and not row["suppressed"][0] and row["mean"][0] is not None
                 cells.append(Cell(
                     self.num(row["mean"][0]) if shown else "–",
                     Mark(unit, self.wave, f"{dimension}.index_mean", "survey", int(row["n"][0]) if shown else None, not shown),
@@ -717,14 +720,14 @@ class Report:
             section.add(f'<p class="ek-note">{esc(self.t("no_measures"))}</p>')
         for measure_id in charts["measure_id"].unique(maintain_order=True).sort().to_list() if charts.height else []:
             rows = charts.filter(pl.col("measure_id") == measure_id)
-            described = measure_chart(rows, measure_id=measure_id, language=self.lang, columns=3, panel_width=230)
-            title = str(rows[f"label_{self.lang}"][0]) if f"label_{self.lang}" in rows.columns else measure_id
-            section.add(self.figure(_spec(described.chart), title, described.description, self.measure_table(rows, title), f"measures.{measure_id}", source="measures"))
+            spec, description = measure_chart_spec(rows, measure_id=measure_id, language=self.lang, columns=3, panel_width=230)
+            title = str(spec["title"])
+            section.add(self.figure(spec, title, description, self.measure_table(rows, title), f"measures.{measure_id}", source="measures"))
         progress = self.unit_progress()
         if progress.height:
-            described = progress_chart(progress, language=self.lang, columns=3, panel_width=230)
+            spec, description = progress_chart_spec(progress, language=self.lang, columns=3, panel_width=230)
             title = self.t("progress_title")
-            section.add(self.figure(_spec(described.chart), title, described.description, self.progress_table(progress, title), "progress.score", source="measures"))
+            section.add(self.figure(spec, title, description, self.progress_table(progress, title), "progress.score", source="measures"))
         return section
 
     def measure_table(self, rows: pl.DataFrame, title: str) -> Table:
@@ -928,6 +931,12 @@ class Report:
         section.add(f'<h3>{esc(self.t("glossary"))}</h3><dl class="ek-glossary">{glossary}</dl>')
         return section
 
+    def rejections_cell(self, rejected: int) -> Cell:
+        """Rows rejected on import: rows of people's answers, so a small count is hidden too."""
+        small = 0 < rejected < self.params.min_cell_n
+        text_value = self.t("less_than", n=self.params.min_cell_n) if small else str(rejected)
+        return Cell(text_value, self.mark("data_quality.rejections", "survey", None if small else rejected, small), numeric=True)
+
     def data_quality(self) -> Section:
         section = Section().add(self.heading("data_quality"))
         dq = self.rows("data_quality")
@@ -940,8 +949,7 @@ class Report:
                  self.value_cell(self.pct((r["n_dont_know"] or 0) / asked) if asked and not suppressed else "–", "data_quality.share_dont_know", r["n"], suppressed)],
                 [Cell(self.t("dq_missing"), header=True),
                  self.value_cell(self.pct(r["share_missing"]) if not suppressed and r["share_missing"] is not None else "–", "data_quality.share_missing", r["n"], suppressed)],
-                [Cell(self.t("dq_rejections"), header=True),
-                 Cell(str(r["n_rejections"] or 0), Mark(self.unit_key, self.wave, "data_quality.rejections", "teams", n=None), numeric=True)],
+                [Cell(self.t("dq_rejections"), header=True), self.rejections_cell(int(r["n_rejections"] or 0))],
             ]
             section.add(Table(self.t("section_data_quality"), [self.t("indicator"), self.t("value")], cells).html())
         section.add(f'<p class="ek-note">{esc(self.t("dq_note"))}</p>')
@@ -957,12 +965,6 @@ def _date(value: dt.date | None, lang: Language) -> str:
 
 def _signed(text_value: str) -> str:
     return text_value if text_value.startswith(("\u2212", "-", "–")) or text_value in ("0",) else "+" + text_value
-
-
-def _spec(chart: Any) -> dict[str, Any]:
-    spec = chart.to_dict()
-    assert isinstance(spec, dict)
-    return spec
 
 
 def municipality_report(**parameters: Any) -> Report:

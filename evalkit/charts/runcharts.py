@@ -13,8 +13,10 @@ and per municipality or network, not one for the whole country.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date
+from functools import cache
 from typing import Any, Final, Literal, NamedTuple
 
 import altair as alt
@@ -36,8 +38,18 @@ __all__ = [
     "format_month",
     "format_value",
     "measure_chart",
+    "measure_chart_spec",
     "progress_chart",
+    "progress_chart_spec",
 ]
+
+DATASET: Final = "rows"
+"""Name of the dataset the chart templates draw from."""
+
+_MEASURE_COLUMNS: Final = (
+    "team_id", "team_name", "period", "part", "y", "centre", "lcl", "ucl", "target",
+    "note", "sigma_signal", "runs_signal",
+)  # fmt: skip
 
 PALETTE: Final = {
     "data": "#0072B2",  # blue
@@ -552,13 +564,21 @@ def measure_chart(
     first = rows.row(0, named=True)
     unit = str(first["unit"])
     label = str(first[f"label_{language}"] or measure_id)
-    data = rows.select(
-        "team_id", "team_name", "period", "part", "y", "centre", "lcl", "ucl", "target",
-        "note", "sigma_signal", "runs_signal",
-    )  # fmt: skip
+    data = rows.select(*_MEASURE_COLUMNS)
     is_share = unit == "percent"
-    y_axis = alt.Axis(format=".0%") if is_share else alt.Axis()
     unit_title = t["score_unit"] if unit == "score" else t[unit]
+    chart = _measure_layout(is_share, unit_title, language, columns, panel_width, panel_height)
+    chart = chart.properties(title=label, description=description)
+    chart.data = data
+    return DescribedChart(chart, description)
+
+
+def _measure_layout(
+    is_share: bool, unit_title: str, language: Language, columns: int, panel_width: int, panel_height: int
+) -> alt.FacetChart:
+    """The measure chart without its data (a named dataset), title or description."""
+    t = _TEXT[language]
+    y_axis = alt.Axis(format=".0%") if is_share else alt.Axis()
     x = alt.X("period:T", title=t["month"], axis=alt.Axis(format="%Y-%m", labelAngle=-45))
 
     def y_of(field: str) -> alt.Y:
@@ -610,14 +630,80 @@ def measure_chart(
     )
     chart = (
         layers.facet(
-            data=data,
+            data=alt.Data(name=DATASET),
             facet=alt.Facet("team_name:N", title=None, header=alt.Header(labelFontWeight="bold")),
             columns=columns,
         )
         .resolve_scale(y="shared" if is_share else "independent")
-        .properties(title=label, description=description)
     )
-    return DescribedChart(chart, description)
+    return chart
+
+
+@cache
+def _measure_template(
+    is_share: bool, unit_title: str, language: Language, columns: int, panel_width: int, panel_height: int
+) -> str:
+    spec = _measure_layout(is_share, unit_title, language, columns, panel_width, panel_height).to_dict(validate=False)
+    return json.dumps(spec)
+
+
+def _json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    temporal = [c for c, dtype in frame.schema.items() if dtype in (pl.Date, pl.Datetime)]
+    return frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in temporal).to_dicts()
+
+
+def measure_chart_spec(
+    charts: pl.DataFrame,
+    *,
+    measure_id: str | None = None,
+    language: Language = "nb",
+    columns: int = 4,
+    panel_width: int = 220,
+    panel_height: int = 140,
+) -> tuple[dict[str, Any], str]:
+    """The Vega-Lite spec of :func:`measure_chart` and its description, built fast.
+
+    The chart's structure depends only on its settings, so it is built by Altair once
+    per settings and reused; each call adds its own rows, title and description. The
+    batch draws thousands of these.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> import polars as pl
+    >>> from evalkit.runchart import prepare_charts
+    >>> months = pl.date_range(date(2015, 1, 1), date(2015, 12, 1), "1mo", eager=True)
+    >>> measures = pl.DataFrame({"team_id": ["T1"] * 12, "measure_id": ["wait"] * 12,
+    ...     "period": months, "numerator": [None] * 12, "denominator": [None] * 12,
+    ...     "value": [30.0, 32, 29, 31, 30, 28, 33, 30, 31, 29, 30, 32], "note": [None] * 12})
+    >>> catalogue = pl.DataFrame({"measure_id": ["wait"], "label_nb": ["Ventetid"],
+    ...     "label_nn": ["Ventetid"], "label_en": ["Waiting time"], "chart": ["i"],
+    ...     "better": ["down"], "target": [None], "unit": ["days"]})
+    >>> teams = pl.DataFrame({"team_id": ["T1"], "name": ["A"], "network_id": ["N1"],
+    ...     "municipality_id": ["0301"]})
+    >>> charts = prepare_charts(measures, catalogue, teams)
+    >>> spec, text = measure_chart_spec(charts, language="en")
+    >>> spec["title"], len(spec["datasets"]["rows"]), spec["datasets"]["rows"][0]["period"]
+    ('Waiting time', 12, '2015-01-01')
+    >>> from evalkit.charts.spec import to_spec
+    >>> slow = to_spec(measure_chart(charts, language="en").chart)
+    >>> {k: v for k, v in slow.items() if k != "datasets"} == {k: v for k, v in spec.items() if k != "datasets"}
+    True
+    """
+    language = _check_language(language)
+    t = _TEXT[language]
+    description = describe_measure(charts, measure_id=measure_id, language=language)
+    measure_id, rows = _single_measure(charts, measure_id)
+    first = rows.row(0, named=True)
+    unit = str(first["unit"])
+    unit_title = t["score_unit"] if unit == "score" else t[unit]
+    spec: dict[str, Any] = json.loads(
+        _measure_template(unit == "percent", unit_title, language, columns, panel_width, panel_height)
+    )
+    spec["title"] = str(first[f"label_{language}"] or measure_id)
+    spec["description"] = description
+    spec["datasets"] = {DATASET: _json_rows(rows.select(*_MEASURE_COLUMNS))}
+    return spec, description
 
 
 def _assessor_word(assessor: str, language: Language) -> str:
@@ -723,6 +809,16 @@ def progress_chart(
     language = _check_language(language)
     t = _TEXT[language]
     description = describe_progress(progress, language=language, basis=basis)
+    data = _progress_rows(progress, language)
+    chart = _progress_layout(language, columns, panel_width, panel_height).properties(
+        title=t["score"], description=description
+    )
+    chart.data = data
+    return DescribedChart(chart, description)
+
+
+def _progress_rows(progress: pl.DataFrame, language: Language) -> pl.DataFrame:
+    t = _TEXT[language]
     assessors = [t["faculty"], t["self"]]
     series = [t["team_score"], t["network_median"]]
     data = (
@@ -745,6 +841,14 @@ def progress_chart(
         )
         .sort("team_name", "assessor", "series", "period")
     )
+    return data
+
+
+def _progress_layout(language: Language, columns: int, panel_width: int, panel_height: int) -> alt.FacetChart:
+    """The progress chart without its data (a named dataset), title or description."""
+    t = _TEXT[language]
+    assessors = [t["faculty"], t["self"]]
+    series = [t["team_score"], t["network_median"]]
     x = alt.X("period:T", title=t["month"], axis=alt.Axis(format="%Y-%m", labelAngle=-45))
     y = alt.Y(
         "score:Q",
@@ -788,8 +892,50 @@ def progress_chart(
     ]
     layers = alt.layer(lines, points, *rules).properties(width=panel_width, height=panel_height)
     chart = layers.facet(
-        data=data,
+        data=alt.Data(name=DATASET),
         facet=alt.Facet("team_name:N", title=None, header=alt.Header(labelFontWeight="bold")),
         columns=columns,
-    ).properties(title=t["score"], description=description)
-    return DescribedChart(chart, description)
+    )
+    return chart
+
+
+@cache
+def _progress_template(language: Language, columns: int, panel_width: int, panel_height: int) -> str:
+    return json.dumps(_progress_layout(language, columns, panel_width, panel_height).to_dict(validate=False))
+
+
+def progress_chart_spec(
+    progress: pl.DataFrame,
+    *,
+    language: Language = "nb",
+    basis: ProgressBasis = "latest",
+    columns: int = 4,
+    panel_width: int = 200,
+    panel_height: int = 120,
+) -> tuple[dict[str, Any], str]:
+    """The Vega-Lite spec of :func:`progress_chart` and its description, built fast
+    (the structure is built once per settings; see :func:`measure_chart_spec`).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> import polars as pl
+    >>> from evalkit.runchart import prepare_progress
+    >>> progress = pl.DataFrame({"team_id": ["T1", "T1"], "period": [date(2015, 6, 1)] * 2,
+    ...     "score": [2.0, 2.5], "assessor": ["faculty", "self"]})
+    >>> teams = pl.DataFrame({"team_id": ["T1"], "name": ["A"], "network_id": ["N1"],
+    ...     "municipality_id": ["0301"]})
+    >>> prepared = prepare_progress(progress, teams)
+    >>> spec, _ = progress_chart_spec(prepared, language="en")
+    >>> from evalkit.charts.spec import to_spec
+    >>> slow = to_spec(progress_chart(prepared, language="en").chart)
+    >>> {k: v for k, v in slow.items() if k != "datasets"} == {k: v for k, v in spec.items() if k != "datasets"}
+    True
+    """
+    language = _check_language(language)
+    description = describe_progress(progress, language=language, basis=basis)
+    spec: dict[str, Any] = json.loads(_progress_template(language, columns, panel_width, panel_height))
+    spec["title"] = _TEXT[language]["score"]
+    spec["description"] = description
+    spec["datasets"] = {DATASET: _json_rows(_progress_rows(progress, language))}
+    return spec, description

@@ -3,11 +3,18 @@
 Builders take rows that the metrics layer has already suppressed and return Vega-Lite
 specs (dicts). Every data row keeps its ``n`` and ``suppressed`` fields, so the figure
 markup that the audit reads travels inside the chart. No I/O here.
+
+A chart's structure (marks, encodings, scales, titles) depends only on its settings, so
+Altair builds it once per settings against named datasets (:func:`functools.cache`);
+each call adds its own rows. Building a chart with Altair costs tens of milliseconds,
+and a batch draws thousands.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import altair as alt
@@ -15,30 +22,79 @@ import altair as alt
 import evalkit.theme as theme
 from evalkit.i18n import Language
 
+VALIDATE_SPECS = False
+"""Validate each template against the Vega-Lite schema when it is built (tests turn it on)."""
 
-def _to_dict(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    spec = chart.to_dict(validate=True)
-    assert isinstance(spec, dict)
+
+def _named(name: str) -> alt.Data:
+    return alt.Data(name=name)
+
+
+def _template(chart: alt.TopLevelMixin) -> str:
+    return json.dumps(chart.to_dict(validate=VALIDATE_SPECS))
+
+
+def _fill(template: str, **datasets: list[dict[str, Any]]) -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(template)
+    spec["datasets"] = datasets
     return spec
 
 
-def _suppressed_labels(rows: Sequence[dict[str, Any]], x: float, label: str) -> alt.Chart:
-    """Say "too few responses" on the rows whose figures are suppressed."""
-    marked = [
+def _category_axis() -> alt.Y:
+    return alt.Y("category:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
+                 axis=alt.Axis(labelLimit=360))
+
+
+def _suppressed_layer(x: float) -> alt.Chart:
+    """Says "too few responses" on rows whose figures are suppressed (dataset ``suppressed``)."""
+    layer: alt.Chart = (
+        alt.Chart(_named("suppressed"))
+        .mark_text(align="left", dx=4, color=theme.MUTED, fontStyle="italic")
+        .encode(y=_category_axis(), x=alt.X("x:Q"), text="label:N")
+    )
+    return layer
+
+
+def _suppressed_rows(rows: Sequence[dict[str, Any]], x: float, label: str) -> list[dict[str, Any]]:
+    return [
         {"category": r["category"], "order": r["order"], "x": x, "label": label, "n": None, "suppressed": True}
         for r in rows
         if r["suppressed"]
     ]
-    layer: alt.Chart = (
-        alt.Chart(alt.Data(values=marked))
-        .mark_text(align="left", dx=4, color=theme.MUTED, fontStyle="italic")
+
+
+_ZERO = [{"x": 0, "n": None, "suppressed": False}]
+
+
+@cache
+def _likert_template(level_labels: tuple[str, ...], title: str) -> str:
+    y = alt.Y("item:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
+              axis=alt.Axis(labelLimit=360))
+    bars = (
+        alt.Chart(_named("segments"))
+        .mark_bar()
         .encode(
-            y=alt.Y("category:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None),
-            x=alt.X("x:Q"),
-            text="label:N",
+            y=y,
+            x=alt.X("x0:Q", title=None, axis=alt.Axis(format=".0%", labelExpr="replace(datum.label, '\u2212', '')"),
+                    scale=alt.Scale(domain=[-1, 1])),
+            x2="x1:Q",
+            color=alt.Color(
+                "level_label:N",
+                title=None,
+                sort=list(level_labels),
+                scale=alt.Scale(domain=list(level_labels), range=list(theme.LIKERT_5[: len(level_labels)])),
+                legend=alt.Legend(orient="bottom", direction="horizontal"),
+            ),
+            order=alt.Order("level:Q"),
+            tooltip=[alt.Tooltip("item:N", title=" "), alt.Tooltip("level_label:N", title=" "),
+                     alt.Tooltip("share:Q", format=".0%", title="%")],
         )
     )
-    return layer
+    zero = alt.Chart(_named("zero")).mark_rule(color=theme.MUTED).encode(x="x:Q")
+    labels = alt.Chart(_named("labels")).mark_text(align="left", dx=4, color=theme.INK).encode(
+        y=y, x="x:Q", text="label:N"
+    )
+    return _template(alt.layer(bars, zero, labels).properties(width=440, height=alt.Step(26), description=title))
 
 
 def likert_bars(
@@ -56,6 +112,17 @@ def likert_bars(
     ``rows``: one per item and level with ``item`` (label), ``order`` (item order),
     ``level`` (0-based position), ``share`` (0..1 or None), ``n`` and ``suppressed``.
     The neutral level is split half left, half right of zero.
+
+    Examples
+    --------
+    >>> rows = [{"item": "A", "order": 0, "level": k, "share": s, "n": 10, "suppressed": False}
+    ...         for k, s in enumerate([0.1, 0.1, 0.2, 0.3, 0.3])]
+    >>> spec = likert_bars(rows, level_labels=list("12345"), neutral_index=2, title="t",
+    ...                    n_label="n", language="nb", suppressed_text="-")
+    >>> [round(r["x0"], 2) for r in spec["datasets"]["segments"]]
+    [-0.3, -0.2, -0.1, 0.1, 0.4]
+    >>> spec["datasets"]["labels"][0]["label"]
+    'n = 10'
     """
     segments: list[dict[str, Any]] = []
     by_item: dict[str, list[dict[str, Any]]] = {}
@@ -94,36 +161,26 @@ def likert_bars(
             start += share
         end_rows.append({"item": item, "order": order, "x": start, "label": f"{n_label} = {n}",
                          "n": n, "suppressed": False})
-    sort = alt.EncodingSortField(field="order", order="ascending")
-    y = alt.Y("item:N", sort=sort, title=None, axis=alt.Axis(labelLimit=360))
-    bars = (
-        alt.Chart(alt.Data(values=segments))
-        .mark_bar()
-        .encode(
-            y=y,
-            x=alt.X("x0:Q", title=None, axis=alt.Axis(format=".0%", labelExpr="replace(datum.label, '\u2212', '')"),
-                    scale=alt.Scale(domain=[-1, 1])),
-            x2="x1:Q",
-            color=alt.Color(
-                "level_label:N",
-                title=None,
-                sort=list(level_labels),
-                scale=alt.Scale(domain=list(level_labels), range=list(theme.LIKERT_5[: len(level_labels)])),
-                legend=alt.Legend(orient="bottom", direction="horizontal"),
-            ),
-            order=alt.Order("level:Q"),
-            tooltip=[alt.Tooltip("item:N", title=" "), alt.Tooltip("level_label:N", title=" "),
-                     alt.Tooltip("share:Q", format=".0%", title="%")],
-        )
+    return _fill(_likert_template(tuple(level_labels), title), segments=segments, zero=_ZERO, labels=end_rows)
+
+
+@cache
+def _estimates_template(category_title: str, value_title: str, domain: tuple[float, float], percent: bool,
+                        title: str) -> str:
+    fmt = ".0%" if percent else ".0f"
+    base = alt.Chart(_named("rows")).encode(y=_category_axis())
+    x_scale = alt.Scale(domain=list(domain), zero=False)
+    rule = base.mark_rule(strokeWidth=2, color=theme.MUTED).encode(
+        x=alt.X("ci_low:Q", scale=x_scale, title=value_title, axis=alt.Axis(format=fmt)), x2="ci_high:Q"
     )
-    zero = alt.Chart(alt.Data(values=[{"x": 0, "n": None, "suppressed": False}])).mark_rule(color=theme.MUTED).encode(x="x:Q")
-    labels = (
-        alt.Chart(alt.Data(values=end_rows))
-        .mark_text(align="left", dx=4, color=theme.INK)
-        .encode(y=y, x="x:Q", text="label:N")
+    point = base.mark_point(size=90, filled=True, color=theme.OKABE_ITO[0]).encode(
+        x=alt.X("estimate:Q", scale=x_scale),
+        tooltip=[alt.Tooltip("category:N", title=category_title), alt.Tooltip("estimate:Q", format=fmt),
+                 alt.Tooltip("ci_low:Q", format=fmt), alt.Tooltip("ci_high:Q", format=fmt),
+                 alt.Tooltip("n:Q", title="n")],
     )
-    chart = alt.layer(bars, zero, labels).properties(width=440, height=alt.Step(26), description=title)
-    return _to_dict(chart)
+    chart = alt.layer(rule, point, _suppressed_layer(domain[0]))
+    return _template(chart.properties(width=440, height=alt.Step(30), description=title))
 
 
 def estimates_with_intervals(
@@ -134,38 +191,49 @@ def estimates_with_intervals(
     domain: tuple[float, float],
     percent: bool,
     title: str,
-    colour_field: str | None = None,
-    colour_title: str | None = None,
     suppressed_text: str = "",
 ) -> dict[str, Any]:
-    """Points with 95 % interval bars, one row per category (suppressed rows left empty).
+    """Points with 95 % interval bars, one row per category (suppressed rows say so).
 
-    ``rows`` need ``category``, ``order``, ``estimate``, ``ci_low``, ``ci_high``, ``n``,
-    ``suppressed`` (and ``colour_field`` when given).
+    ``rows`` need ``category``, ``order``, ``estimate``, ``ci_low``, ``ci_high``, ``n``
+    and ``suppressed``.
+
+    Examples
+    --------
+    >>> rows = [{"category": "Alle", "order": 0, "estimate": 70.0, "ci_low": 65.0, "ci_high": 75.0,
+    ...          "n": 40, "suppressed": False},
+    ...         {"category": "EK", "order": 1, "estimate": None, "ci_low": None, "ci_high": None,
+    ...          "n": None, "suppressed": True}]
+    >>> spec = estimates_with_intervals(rows, category_title="Rolle", value_title="indeks",
+    ...     domain=(0, 100), percent=False, title="t", suppressed_text="for få svar")
+    >>> spec["datasets"]["suppressed"][0]["label"], len(spec["datasets"]["rows"])
+    ('for få svar', 2)
     """
-    fmt = ".0%" if percent else ".0f"
-    base = alt.Chart(alt.Data(values=list(rows))).encode(
-        y=alt.Y("category:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
-                axis=alt.Axis(labelLimit=360)),
+    return _fill(
+        _estimates_template(category_title, value_title, (float(domain[0]), float(domain[1])), percent, title),
+        rows=list(rows),
+        suppressed=_suppressed_rows(rows, float(domain[0]), suppressed_text),
     )
-    x_scale = alt.Scale(domain=list(domain), zero=False)
+
+
+@cache
+def _differences_template(value_title: str, percent: bool, title: str, limit: float) -> str:
+    fmt = "+.0%" if percent else "+.0f"
+    base = alt.Chart(_named("rows")).encode(y=_category_axis())
+    scale = alt.Scale(domain=[-limit, limit])
+    zero = alt.Chart(_named("zero")).mark_rule(color=theme.MUTED, strokeDash=[4, 3]).encode(
+        x=alt.X("x:Q", scale=scale)
+    )
     rule = base.mark_rule(strokeWidth=2, color=theme.MUTED).encode(
-        x=alt.X("ci_low:Q", scale=x_scale, title=value_title, axis=alt.Axis(format=fmt)), x2="ci_high:Q"
+        x=alt.X("ci_low:Q", scale=scale, title=value_title, axis=alt.Axis(format=fmt)), x2="ci_high:Q"
     )
-    colour: Any = alt.value(theme.OKABE_ITO[0])
-    if colour_field:
-        colour = alt.Color(f"{colour_field}:N", title=colour_title)
-    point = base.mark_point(size=90, filled=True).encode(
-        x=alt.X("estimate:Q", scale=x_scale),
-        color=colour,
-        tooltip=[alt.Tooltip("category:N", title=category_title), alt.Tooltip("estimate:Q", format=fmt),
-                 alt.Tooltip("ci_low:Q", format=fmt), alt.Tooltip("ci_high:Q", format=fmt),
-                 alt.Tooltip("n:Q", title="n")],
+    point = base.mark_point(size=90, filled=True, color=theme.OKABE_ITO[0]).encode(
+        x=alt.X("estimate:Q", scale=scale),
+        tooltip=[alt.Tooltip("category:N", title=" "), alt.Tooltip("estimate:Q", format=fmt),
+                 alt.Tooltip("ci_low:Q", format=fmt), alt.Tooltip("ci_high:Q", format=fmt)],
     )
-    chart = alt.layer(rule, point, _suppressed_labels(rows, domain[0], suppressed_text)).properties(
-        width=440, height=alt.Step(30), description=title
-    )
-    return _to_dict(chart)
+    chart = alt.layer(zero, rule, point, _suppressed_layer(-limit))
+    return _template(chart.properties(width=440, height=alt.Step(30), description=title))
 
 
 def differences(
@@ -177,28 +245,36 @@ def differences(
     limit: float,
     suppressed_text: str = "",
 ) -> dict[str, Any]:
-    """Differences with 95 % intervals around a zero line (gaps, changes, promoters)."""
-    fmt = "+.0%" if percent else "+.0f"
-    base = alt.Chart(alt.Data(values=list(rows))).encode(
-        y=alt.Y("category:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
-                axis=alt.Axis(labelLimit=360)),
+    """Differences with 95 % intervals around a zero line (gaps, changes, promoters).
+
+    Examples
+    --------
+    >>> rows = [{"category": "Likeverd", "order": 0, "estimate": -4.0, "ci_low": -10.0,
+    ...          "ci_high": 3.0, "n": 50, "suppressed": False}]
+    >>> spec = differences(rows, value_title="poeng", percent=False, title="t", limit=40)
+    >>> spec["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    [-40.0, 40.0]
+    """
+    return _fill(
+        _differences_template(value_title, percent, title, float(limit)),
+        rows=list(rows),
+        zero=_ZERO,
+        suppressed=_suppressed_rows(rows, -float(limit), suppressed_text),
     )
-    scale = alt.Scale(domain=[-limit, limit])
-    zero = alt.Chart(alt.Data(values=[{"x": 0, "n": None, "suppressed": False}])).mark_rule(
-        color=theme.MUTED, strokeDash=[4, 3]
-    ).encode(x=alt.X("x:Q", scale=scale))
-    rule = base.mark_rule(strokeWidth=2, color=theme.MUTED).encode(
-        x=alt.X("ci_low:Q", scale=scale, title=value_title, axis=alt.Axis(format=fmt)), x2="ci_high:Q"
+
+
+@cache
+def _share_bars_template(value_title: str, title: str) -> str:
+    base = alt.Chart(_named("rows")).encode(y=_category_axis())
+    scale = alt.Scale(domain=[0, 1])
+    bars = base.mark_bar(color=theme.OKABE_ITO[0]).encode(
+        x=alt.X("estimate:Q", scale=scale, title=value_title, axis=alt.Axis(format=".0%")),
+        tooltip=[alt.Tooltip("category:N", title=" "), alt.Tooltip("estimate:Q", format=".0%"),
+                 alt.Tooltip("n:Q", title="n")],
     )
-    point = base.mark_point(size=90, filled=True, color=theme.OKABE_ITO[0]).encode(
-        x=alt.X("estimate:Q", scale=scale),
-        tooltip=[alt.Tooltip("category:N", title=" "), alt.Tooltip("estimate:Q", format=fmt),
-                 alt.Tooltip("ci_low:Q", format=fmt), alt.Tooltip("ci_high:Q", format=fmt)],
-    )
-    chart = alt.layer(zero, rule, point, _suppressed_labels(rows, -limit, suppressed_text)).properties(
-        width=440, height=alt.Step(30), description=title
-    )
-    return _to_dict(chart)
+    rule = base.mark_rule(color=theme.INK).encode(x="ci_low:Q", x2="ci_high:Q")
+    chart = alt.layer(bars, rule, _suppressed_layer(0.0))
+    return _template(chart.properties(width=440, height=alt.Step(28), description=title))
 
 
 def share_bars(
@@ -208,19 +284,14 @@ def share_bars(
     title: str,
     suppressed_text: str = "",
 ) -> dict[str, Any]:
-    """Horizontal bars of shares (0..1) with their intervals, e.g. recruitment channels."""
-    base = alt.Chart(alt.Data(values=list(rows))).encode(
-        y=alt.Y("category:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
-                axis=alt.Axis(labelLimit=360)),
-    )
-    scale = alt.Scale(domain=[0, 1])
-    bars = base.mark_bar(color=theme.OKABE_ITO[0]).encode(
-        x=alt.X("estimate:Q", scale=scale, title=value_title, axis=alt.Axis(format=".0%")),
-        tooltip=[alt.Tooltip("category:N", title=" "), alt.Tooltip("estimate:Q", format=".0%"),
-                 alt.Tooltip("n:Q", title="n")],
-    )
-    rule = base.mark_rule(color=theme.INK).encode(x="ci_low:Q", x2="ci_high:Q")
-    chart = alt.layer(bars, rule, _suppressed_labels(rows, 0.0, suppressed_text)).properties(
-        width=440, height=alt.Step(28), description=title
-    )
-    return _to_dict(chart)
+    """Horizontal bars of shares (0..1) with their intervals, e.g. recruitment channels.
+
+    Examples
+    --------
+    >>> rows = [{"category": "Brukerorganisasjon", "order": 0, "estimate": 0.5, "ci_low": 0.3,
+    ...          "ci_high": 0.7, "n": 16, "suppressed": False}]
+    >>> share_bars(rows, value_title="Andel", title="t")["datasets"]["rows"][0]["n"]
+    16
+    """
+    return _fill(_share_bars_template(value_title, title), rows=list(rows),
+                 suppressed=_suppressed_rows(rows, 0.0, suppressed_text))
