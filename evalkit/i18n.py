@@ -79,7 +79,7 @@ def _strings() -> dict[str, dict[str, str]]:
 def check_language(language: str) -> Language:
     if language not in LANGUAGES:
         raise ValueError(f"language {language!r} is not supported; use one of {', '.join(LANGUAGES)}")
-    return language  # type: ignore[return-value]
+    return language
 
 
 def text(key: str, language: Language, /, **values: object) -> str:

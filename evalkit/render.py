@@ -58,7 +58,7 @@ def _asset(name: str) -> str:
     return (_TEMPLATES / "evalkit" / name).read_text(encoding="utf-8")
 
 
-class PageMetaPreprocessor(Preprocessor):  # type: ignore[misc]
+class PageMetaPreprocessor(Preprocessor):
     """Lift the page's language and title (an evalkit page output) into the resources."""
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -81,7 +81,7 @@ class PageMetaPreprocessor(Preprocessor):  # type: ignore[misc]
         return nb, resources
 
 
-class DashboardExporter(HTMLExporter):  # type: ignore[misc]
+class DashboardExporter(HTMLExporter):
     """nbconvert exporter with evalkit's template; see the module docstring."""
 
     export_from_notebook = "evalkit dashboard"

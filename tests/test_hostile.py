@@ -12,7 +12,7 @@ import pytest
 
 from evalkit.errors import JobFailed
 from evalkit.run import run_report
-from tests.test_dashboards import CHROMIUM, _launch, _open
+from tests.test_dashboards import CHROMIUM, _open
 
 # Oslo's three teams get the hostile names (they appear on Oslo's page).
 HOSTILE = {

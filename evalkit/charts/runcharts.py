@@ -628,7 +628,7 @@ def _measure_layout(
     layers = alt.layer(*limits, centre, target, line, points, notes).properties(
         width=panel_width, height=panel_height
     )
-    chart = (
+    chart: alt.FacetChart = (
         layers.facet(
             data=alt.Data(name=DATASET),
             facet=alt.Facet("team_name:N", title=None, header=alt.Header(labelFontWeight="bold")),

@@ -8,7 +8,6 @@ plain JSON values: the same spec, at a fraction of the cost.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import altair as alt
@@ -29,6 +28,7 @@ def to_spec(chart: alt.TopLevelMixin, *, validate: bool = False) -> dict[str, An
 
     Examples
     --------
+    >>> import datetime as dt
     >>> frame = pl.DataFrame({"x": [1, 2], "d": [dt.date(2025, 1, 1), dt.date(2025, 2, 1)]})
     >>> spec = to_spec(alt.Chart(frame).mark_point().encode(x="x:Q", y="d:T"))
     >>> spec["data"], spec["datasets"]["rows"][1]
