@@ -410,7 +410,7 @@ def _check_values(series: pl.Series, col: Column, file: str) -> None:
             bad = ~series.list.eval(pl.element().is_in(allowed_list.implode()).all()).list.first()
             bad = bad.fill_null(False)
         else:
-            bad = ~series.is_in(pl.Series(list(col.allowed), dtype=col.dtype)).fill_null(True)
+            bad = ~series.is_in(pl.Series(list(col.allowed), dtype=col.dtype).implode()).fill_null(True)
         if bad.any():
             fail(bad, "is not an allowed value")
     if col.minimum is not None:

@@ -84,7 +84,10 @@ def write_store(prepared: Prepared, folder: str | os.PathLike[str], *, input_has
     >>> import tempfile
     >>> from evalkit.canonical import load
     >>> from evalkit.metrics import prepare
-    >>> prepared = prepare(load("data/sample"), wave="2026")
+    >>> from pathlib import Path
+    >>> import evalkit
+    >>> SAMPLE = Path(evalkit.__file__).parents[1] / "data" / "sample"  # the committed sample
+    >>> prepared = prepare(load(SAMPLE), wave="2026")
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     write_store(prepared, tmp + "/store", input_hash="abc")
     ...     unit = read_unit(tmp + "/store", "municipality", "0301", expected_settings={"wave": "2026"})

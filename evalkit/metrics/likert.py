@@ -119,12 +119,12 @@ def item_rollup(
     :func:`item_summary` and :func:`item_distribution`."""
     codes = _codes(items)
     base = scored.group_by([*_GROUP, "item_id"]).agg(
-        n=pl.col("answered").sum().cast(pl.Int64),
-        n_dont_know=pl.col("dont_know").sum().cast(pl.Int64),
-        n_favourable=pl.col("favourable").sum().cast(pl.Int64),
-        sum_scale=pl.when(pl.col("answered")).then(pl.col("value").cast(pl.Float64)).sum(),
-        sum_score=pl.col("score").sum(),
-        sumsq_score=(pl.col("score") ** 2).sum(),
+        pl.col("answered").sum().cast(pl.Int64).alias("n"),
+        pl.col("dont_know").sum().cast(pl.Int64).alias("n_dont_know"),
+        pl.col("favourable").sum().cast(pl.Int64).alias("n_favourable"),
+        pl.when(pl.col("answered")).then(pl.col("value").cast(pl.Float64)).sum().alias("sum_scale"),
+        pl.col("score").sum().alias("sum_score"),
+        (pl.col("score") ** 2).sum().alias("sumsq_score"),
         *[(pl.col("answered") & (pl.col("value") == c)).sum().cast(pl.Int64).alias(f"count_{c}") for c in codes],
     )
     counts = [f"count_{c}" for c in codes]

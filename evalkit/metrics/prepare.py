@@ -232,7 +232,10 @@ def prepare(
     Examples
     --------
     >>> from evalkit.canonical import load
-    >>> prepared = prepare(load("data/sample"), wave="2026", compare_wave="2025")
+    >>> from pathlib import Path
+    >>> import evalkit
+    >>> SAMPLE = Path(evalkit.__file__).parents[1] / "data" / "sample"  # the committed sample
+    >>> prepared = prepare(load(SAMPLE), wave="2026", compare_wave="2025")
     >>> prepared.indices.filter(unit_level="all", role_group="all", wave="2026")["dimension"].to_list()
     ['equality', 'experience_consultants', 'impact', 'recruitment', 'relatives']
     >>> bool(prepared.items.filter(pl.col("suppressed"))["n"].is_null().all())

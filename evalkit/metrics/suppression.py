@@ -25,6 +25,7 @@ A suppressed row keeps its keys, has ``suppressed = true``, a ``reason``, and nu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import combinations
 from typing import Final
 
 import numpy as np
@@ -158,50 +159,195 @@ def complementary(
     """
     if frame.height == 0:
         return frame
-    role_keys = [role_column] if role_column else []
-    node_keys = [*keys, *role_keys, "unit_level", "unit_id"]
-    nodes = frame.select(*node_keys).with_row_index("_node")
-    n = frame[n_column].fill_null(0).to_numpy().astype(float)
-    hidden = frame["_hidden"].to_numpy().copy()
-    confidential = frame["_confidential"].to_numpy()
+    # Ties (equal n) are broken by position: make positions independent of row order.
+    sort_keys = [*keys, *([role_column] if role_column else []), "unit_level", "unit_id"]
+    original = frame
+    frame = frame.with_row_index("_orig").sort(sort_keys, maintain_order=True)
+    result = _complementary_sorted(frame, keys=keys, ancestors=ancestors, min_cell_n=min_cell_n,
+                                   role_column=role_column, role_total=role_total, role_parts=role_parts,
+                                   n_column=n_column)
+    return result.sort("_orig").drop("_orig").select(original.columns)
 
-    rel_frames: list[pl.DataFrame] = []
-    group_keys = [*keys, *role_keys]
-    # Across unit levels, within each (keys, role group).
-    parts = nodes.join(ancestors, left_on=["unit_level", "unit_id"], right_on=["part_level", "part_id"])
-    tree = parts.join(
-        nodes.rename({"_node": "_total", "unit_level": "total_level", "unit_id": "total_id"}),
-        on=[*group_keys, "total_level", "total_id"], how="inner",
-    ).select("_total", "_node", "priority")
-    rel_frames.append(tree)
+
+def _complementary_sorted(
+    frame: pl.DataFrame,
+    *,
+    keys: Sequence[str],
+    ancestors: pl.DataFrame,
+    min_cell_n: int,
+    role_column: str | None,
+    role_total: str,
+    role_parts: Sequence[str],
+    n_column: str,
+) -> pl.DataFrame:
+    parts = list(role_parts) if role_column else []
+    labels, templates = _role_lattice(parts, role_total) if role_column else ([role_total], [])
+    code_of = {label: i for i, label in enumerate(labels)}
+    n_codes = len(labels)
+
+    # Integer codes: key group g, role code r, unit u.
+    g = (
+        frame.select(pl.struct(list(keys)).rank("dense").cast(pl.Int64) - 1)
+        .to_series().to_numpy() if keys else np.zeros(frame.height, dtype=np.int64)
+    )
     if role_column:
-        totals = nodes.filter(pl.col(role_column) == role_total).drop(role_column).rename({"_node": "_total"})
-        role_rel = nodes.filter(
-            pl.col(role_column).is_in(pl.Series(list(role_parts), dtype=pl.String).implode())
-        ).join(totals, on=[*keys, "unit_level", "unit_id"], how="inner").select(
-            "_total", "_node", pl.lit(0, pl.Int8).alias("priority"),
-        )
-        rel_frames.append(role_rel)
-    rel = pl.concat(rel_frames)
-    if rel.height == 0:
+        role_values = frame[role_column].to_list()
+        unknown_roles = sorted({v for v in role_values if v not in code_of})
+        if unknown_roles:
+            raise ValueError(f"role values {unknown_roles} are not among {[*parts, role_total]}")
+        r = np.array([code_of[v] for v in role_values], dtype=np.int64)
+    else:
+        r = np.zeros(frame.height, dtype=np.int64)
+    unit_table = pl.concat([
+        frame.select("unit_level", "unit_id"),
+        ancestors.select(pl.col("part_level").alias("unit_level"), pl.col("part_id").alias("unit_id")),
+        ancestors.select(pl.col("total_level").alias("unit_level"), pl.col("total_id").alias("unit_id")),
+    ]).unique().sort("unit_level", "unit_id").with_row_index("_u")
+    u = frame.join(unit_table, on=["unit_level", "unit_id"], how="left", maintain_order="left")["_u"].to_numpy()
+    n_groups = int(g.max()) + 1
+    n_units = unit_table.height
+    if n_groups * n_codes * n_units > 200_000_000:  # pragma: no cover - far beyond a national batch
+        raise MemoryError("too many figures for complementary suppression in one call")
+
+    node_at = np.full((n_groups, n_codes, n_units), -1, dtype=np.int64)
+    node_at[g, r, u] = np.arange(frame.height)
+    n_real = frame[n_column].fill_null(0).cast(pl.Float64).to_numpy()
+    n_list = [n_real]
+    hidden_list = [frame["_hidden"].to_numpy().astype(bool)]
+    conf_list = [frame["_confidential"].to_numpy().astype(bool)]
+    count = frame.height
+    if role_column:
+        # Every role part of a unit that has a total, and every sum of parts (never
+        # published): sums are what differences across units give away.
+        total_code = code_of[role_total]
+        gg, uu = np.nonzero(node_at[:, total_code, :] >= 0)
+        n_cell = np.zeros((n_groups, n_codes, n_units))
+        n_cell[g, r, u] = n_real
+        for label in labels:
+            code = code_of[label]
+            if label == role_total:
+                continue
+            missing = node_at[gg, code, uu] < 0
+            k = int(missing.sum())
+            if k == 0:
+                continue
+            node_at[gg[missing], code, uu[missing]] = np.arange(count, count + k)
+            if label in parts:  # a part with nobody in it: a known zero
+                values = np.zeros(k)
+                hid = np.zeros(k, dtype=bool)
+                conf = np.zeros(k, dtype=bool)
+            else:
+                members = [code_of[m] for m in label.split("+")]
+                values = sum((n_cell[gg[missing], m, uu[missing]] for m in members), np.zeros(k))
+                hid = np.ones(k, dtype=bool)
+                conf = (values > 0) & (values < min_cell_n)
+            n_list.append(values)
+            hidden_list.append(hid)
+            conf_list.append(conf)
+            count += k
+    n = np.concatenate(n_list)
+    hidden = np.concatenate(hidden_list)
+    confidential = np.concatenate(conf_list)
+    group = np.full(count, -1, dtype=np.int64)
+    unit_of_node = np.full(count, -1, dtype=np.int64)
+    where = np.argwhere(node_at >= 0)
+    group[node_at[where[:, 0], where[:, 1], where[:, 2]]] = where[:, 0]
+    unit_of_node[node_at[where[:, 0], where[:, 1], where[:, 2]]] = where[:, 2]
+
+    # Relations "total = sum of parts": across unit levels for every role code …
+    pairs = (
+        ancestors.join(unit_table.rename({"_u": "_pu"}), left_on=["part_level", "part_id"],
+                       right_on=["unit_level", "unit_id"], how="inner", maintain_order="left")
+        .join(unit_table.rename({"_u": "_tu"}), left_on=["total_level", "total_id"],
+              right_on=["unit_level", "unit_id"], how="inner", maintain_order="left")
+    )
+    pu = pairs["_pu"].to_numpy()
+    tu = pairs["_tu"].to_numpy()
+    pr = pairs["priority"].cast(pl.Int64).to_numpy()
+    totals = node_at[:, :, tu].reshape(-1)
+    part_nodes = node_at[:, :, pu].reshape(-1)
+    codes = np.broadcast_to(pr, (n_groups, n_codes, len(pr))).reshape(-1)
+    keep = (totals >= 0) & (part_nodes >= 0)
+    rel_total = [totals[keep]]
+    rel_part = [part_nodes[keep]]
+    rel_code = [codes[keep]]
+    # … and within each unit, every split of a sum of role parts into two.
+    for set_label, part_label, code in templates:
+        t_nodes = node_at[:, code_of[set_label], :].reshape(-1)
+        p_nodes = node_at[:, code_of[part_label], :].reshape(-1)
+        ok = (t_nodes >= 0) & (p_nodes >= 0)
+        rel_total.append(t_nodes[ok])
+        rel_part.append(p_nodes[ok])
+        rel_code.append(np.full(int(ok.sum()), code, dtype=np.int64))
+    # Number the figures group by group, so that each key group's relations and figures
+    # are one contiguous block of the matrix.
+    node_order = np.argsort(group, kind="stable")
+    position = np.empty(count, dtype=np.int64)
+    position[node_order] = np.arange(count)
+    all_total = position[np.concatenate(rel_total)]
+    if len(all_total) == 0:
         return frame
-    # A relation is one total and one kind of part (priority says which): number them densely.
-    rel = rel.with_columns(
-        _rel_idx=(pl.col("_total").cast(pl.Int64) * 8 + pl.col("priority").cast(pl.Int64))
-        .rank("dense").cast(pl.Int64) - 1
-    )
-    heads = rel.group_by("_rel_idx").agg(pl.col("_total").first(), pl.col("priority").first()).sort("_rel_idx")
-    total_idx = heads["_total"].to_numpy().astype(np.int64)
-    priority = heads["priority"].to_numpy()
+    key = all_total * 4096 + np.concatenate(rel_code)
+    uniq, rel_idx = np.unique(key, return_inverse=True)
+    total_idx = (uniq // 4096).astype(np.int64)
+    priority = np.where(uniq % 4096 < 8, uniq % 4096, 0).astype(np.int8)
     matrix = sparse.csr_matrix(
-        (np.ones(rel.height), (rel["_rel_idx"].to_numpy(), rel["_node"].to_numpy())),
-        shape=(len(total_idx), len(n)),
+        (np.ones(len(key)), (rel_idx, position[np.concatenate(rel_part)])), shape=(len(uniq), count)
     )
-    newly = _run_engine(matrix, total_idx, priority, n, hidden, confidential, min_cell_n)
+    sorted_group = group[node_order]
+    node_bounds = np.searchsorted(sorted_group, np.arange(n_groups + 1))
+    rel_bounds = np.searchsorted(sorted_group[total_idx], np.arange(n_groups + 1))
+    n_s, hidden_s, conf_s = n[node_order], hidden[node_order], confidential[node_order]
+    unit_s = unit_of_node[node_order]
+    newly_s = np.zeros(count, dtype=bool)
+    # Figures with different keys (wave, item, …) never add up to each other: settle
+    # each key group on its own (fewer rounds for most groups than for the slowest).
+    for k in range(n_groups):
+        c0, c1 = int(node_bounds[k]), int(node_bounds[k + 1])
+        r0, r1 = int(rel_bounds[k]), int(rel_bounds[k + 1])
+        # Without a confidential figure nothing can leak: every blank has n ≥ min_cell_n.
+        if r1 == r0 or not conf_s[c0:c1].any():
+            continue
+        sub = matrix[r0:r1][:, c0:c1].tocsr()
+        g_hidden = hidden_s[c0:c1].copy()
+        newly_s[c0:c1] = _run_engine(sub, total_idx[r0:r1] - c0, priority[r0:r1], n_s[c0:c1], g_hidden,
+                                     conf_s[c0:c1], min_cell_n, unit_s[c0:c1])
+        hidden_s[c0:c1] = g_hidden
+    hidden = hidden_s[position]
+    newly = newly_s[position]
+    newly = newly[: frame.height]
+    hidden = hidden[: frame.height]
     return frame.with_columns(
         _hidden=pl.Series(hidden),
         _reason=pl.when(pl.Series(newly)).then(pl.lit(COMPLEMENTARY)).otherwise(pl.col("_reason")),
     )
+
+
+def _role_lattice(parts: list[str], role_total: str) -> tuple[list[str], list[tuple[str, str, int]]]:
+    """Labels of every sum of role parts, and the ways to split each sum in two.
+
+    Returns the labels (parts, then the total, then sums of 2 .. len-1 parts, named
+    ``a+b``) and ``(sum, part, code)`` rows: each code is one split of one sum.
+    """
+    labels_of = {frozenset([p]): p for p in parts}
+    labels_of[frozenset(parts)] = role_total
+    for k in range(2, len(parts)):
+        for subset in combinations(parts, k):
+            labels_of[frozenset(subset)] = "+".join(subset)
+    labels = [*parts, role_total, *[v for key, v in labels_of.items() if 1 < len(key) < len(parts)]]
+    templates: list[tuple[str, str, int]] = []
+    for k in range(2, len(parts) + 1):
+        for subset in combinations(parts, k):
+            head, rest = subset[0], subset[1:]
+            code = 8
+            for j in range(len(rest)):
+                for with_head in combinations(rest, j):
+                    a = (head, *with_head)
+                    b = tuple(x for x in subset if x not in a)
+                    templates.append((labels_of[frozenset(subset)], labels_of[frozenset(a)], code))
+                    templates.append((labels_of[frozenset(subset)], labels_of[frozenset(b)], code))
+                    code += 1
+    return labels, templates
 
 
 def _known(matrix: sparse.csr_matrix, total_idx: npt.NDArray[np.int64], start: BoolArray) -> BoolArray:
@@ -210,13 +356,15 @@ def _known(matrix: sparse.csr_matrix, total_idx: npt.NDArray[np.int64], start: B
     index = np.arange(len(known), dtype=float)
     while True:
         unknown = (~known).astype(float)
-        count = matrix @ unknown
+        # One pass over the matrix: unknown parts per relation, and the sum of their
+        # positions (which is the position itself when exactly one is unknown).
+        both = matrix @ np.column_stack([unknown, unknown * index])
+        count, which = both[:, 0], both[:, 1]
         before = int(known.sum())
         known[total_idx[count == 0]] = True
         one = (count == 1) & known[total_idx]
         if one.any():
-            which = (matrix @ (unknown * index))[one]
-            known[np.rint(which).astype(np.int64)] = True
+            known[np.rint(which[one]).astype(np.int64)] = True
         if int(known.sum()) == before:
             return known
 
@@ -229,38 +377,33 @@ def _run_engine(
     hidden: BoolArray,
     confidential: BoolArray,
     min_cell_n: int,
+    unit_of: npt.NDArray[np.int64],
 ) -> BoolArray:
     """Blank more figures (in place in ``hidden``) until no confidential one leaks."""
     positive = n > 0
     newly = np.zeros(len(n), dtype=bool)
-    big = float(n.max()) + 1.0 if len(n) else 1.0
     for _ in range(200):
         known = _known(matrix, total_idx, ~hidden | ~positive)
         unknown = ~known
         total_known = known[total_idx]
-        leaked_parts = (matrix @ (confidential & known & positive).astype(float)) > 0
-        rest = matrix @ (n * unknown)
+        sums = matrix @ np.column_stack([(confidential & known & positive).astype(float), n * unknown,
+                                         unknown.astype(float)])
+        leaked_parts = sums[:, 0] > 0
+        rest = sums[:, 1]
         small_rest = (rest > 0) & (rest < min_cell_n)
         leak = total_known & (leaked_parts | small_rest)
-        leak |= confidential[total_idx] & positive[total_idx] & known[total_idx] & ((matrix @ unknown.astype(float)) == 0)
+        leak |= confidential[total_idx] & positive[total_idx] & known[total_idx] & (sums[:, 2] == 0)
         if not leak.any():
             return newly
         # Mend the finest relations first (that blanks the fewest figures); a relation
         # whose parts are all blank already is mended where the figure leaks from.
-        eligible = (~hidden & positive).astype(float)
-        chosen = np.zeros(0, dtype=np.int64)
-        for level in np.unique(priority[leak]):
-            rows = np.flatnonzero(leak & (priority == level))
-            sub = matrix[rows].multiply(eligible * (big - n)).tocsr()
-            best = np.asarray(sub.argmax(axis=1)).ravel()
-            best_value = np.asarray(sub.max(axis=1).todense()).ravel()
-            fixable = best_value > 0
-            # No visible part left to blank: blank the total if it is visible.
-            stuck_totals = total_idx[rows[~fixable]]
-            stuck_totals = stuck_totals[~hidden[stuck_totals] & positive[stuck_totals]]
-            chosen = np.unique(np.concatenate([best[fixable], stuck_totals]).astype(np.int64))
-            if len(chosen):
-                break
+        chosen = _mend(matrix, total_idx, priority, leak, hidden, positive, n, unit_of)
+        if len(chosen) == 0:
+            # The leak runs through figures blanked earlier that can still be worked
+            # out: mend the relations that work out any blanked figure.
+            derived = total_known & ((matrix @ (hidden & known & positive).astype(float)) > 0)
+            derived |= hidden[total_idx] & positive[total_idx] & known[total_idx] & ((matrix @ unknown.astype(float)) == 0)
+            chosen = _mend(matrix, total_idx, priority, derived, hidden, positive, n, unit_of)
         if len(chosen) == 0:
             # Last resort (not expected): blank every figure in the leaking relations.
             members = np.unique(matrix[np.flatnonzero(leak)].nonzero()[1])
@@ -270,6 +413,51 @@ def _run_engine(
         hidden[chosen] = True
         newly[chosen] = True
     raise RuntimeError("complementary suppression did not settle")  # pragma: no cover
+
+
+def _mend(
+    matrix: sparse.csr_matrix,
+    total_idx: npt.NDArray[np.int64],
+    priority: npt.NDArray[np.int8],
+    rows_mask: BoolArray,
+    hidden: BoolArray,
+    positive: BoolArray,
+    n: npt.NDArray[np.float64],
+    unit_of: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Figures to blank next: in the finest relations of ``rows_mask`` that can be
+    mended, the visible part with the smallest n (the visible total, when no part is
+    left), one per unit (one blank often mends several relations of a unit at once)."""
+    can = ~hidden & positive
+    for level in np.unique(priority[rows_mask]):
+        rows = np.flatnonzero(rows_mask & (priority == level))
+        sub = matrix[rows]
+        row_of = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
+        cols = sub.indices
+        values = np.where(can[cols], n[cols], np.inf)
+        # Per row, the eligible part with the smallest n (ties: the first node).
+        order = np.lexsort((cols, values, row_of))
+        firsts = np.unique(row_of[order], return_index=True)[1]
+        best_rows = row_of[order][firsts]
+        best_cols = cols[order][firsts]
+        best_values = values[order][firsts]
+        candidate_col = np.full(len(rows), -1, dtype=np.int64)
+        candidate_val = np.full(len(rows), np.inf)
+        ok = np.isfinite(best_values)
+        candidate_col[best_rows[ok]] = best_cols[ok]
+        candidate_val[best_rows[ok]] = best_values[ok]
+        totals = total_idx[rows]
+        stuck = (candidate_col < 0) & ~hidden[totals] & positive[totals]
+        candidate_col[stuck] = totals[stuck]
+        candidate_val[stuck] = n[totals[stuck]]
+        usable = candidate_col >= 0
+        if not usable.any():
+            continue
+        units = unit_of[totals[usable]]
+        order2 = np.lexsort((candidate_col[usable], candidate_val[usable], units))
+        first_per_unit = np.unique(units[order2], return_index=True)[1]
+        return np.unique(candidate_col[usable][order2][first_per_unit])
+    return np.zeros(0, dtype=np.int64)
 
 
 def apply_suppression(frame: pl.DataFrame, *, keep: Sequence[str], n_column: str = "n") -> pl.DataFrame:
