@@ -1,8 +1,8 @@
 """`make bench`: run every benchmark script and write benchmarks/RESULTS.md.
 
-Each ``bench_*.py`` script prints a Markdown section (its figures, the command that made
-them and the straightforward way measured side by side in the same run). This runner
-adds the machine it ran on and writes the sections in one file.
+Each ``bench_*.py`` script prints its figures, with the straightforward way measured
+side by side in the same run. This runner adds the machine it ran on and writes every
+script's output, with its command, in one file.
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ def main() -> int:
             failed = True
             sections.append(f"## {script.name}\n\nFAILED (exit {result.returncode}):\n\n```\n{result.stderr[-2000:]}\n```\n")
         else:
-            sections.append(result.stdout.strip() + f"\n\n(script wall time {seconds:.1f} s)\n")
+            sections.append(
+                f"## {script.name}\n\nCommand: `.venv/bin/python benchmarks/{script.name}` "
+                f"(script wall time {seconds:.1f} s)\n\n```\n{result.stdout.strip()}\n```\n"
+            )
     header = (
         "# Benchmark results\n\n"
         f"Measured {dt.date.today().isoformat()} with `make bench` (`python benchmarks/run.py`) on "
