@@ -287,12 +287,11 @@ def _complementary_sorted(
     all_total = position[np.concatenate(rel_total)]
     if len(all_total) == 0:
         return frame
-    key = all_total * 4096 + np.concatenate(rel_code)
-    uniq, rel_idx = np.unique(key, return_inverse=True)
-    total_idx = (uniq // 4096).astype(np.int64)
-    priority = np.where(uniq % 4096 < 8, uniq % 4096, 0).astype(np.int8)
+    # One relation per (total, code), numbered in that order.
+    total_idx, rel_codes, rel_idx = _number_relations(all_total, np.concatenate(rel_code), count)
+    priority = np.where(rel_codes < 8, rel_codes, 0).astype(np.int8)
     matrix = sparse.csr_matrix(
-        (np.ones(len(key)), (rel_idx, position[np.concatenate(rel_part)])), shape=(len(uniq), count)
+        (np.ones(len(rel_idx)), (rel_idx, position[np.concatenate(rel_part)])), shape=(len(total_idx), count)
     )
     sorted_group = group[node_order]
     node_bounds = np.searchsorted(sorted_group, np.arange(n_groups + 1))
@@ -323,6 +322,33 @@ def _complementary_sorted(
     )
 
 
+def _number_relations(
+    total: npt.NDArray[np.int64], code: npt.NDArray[np.int64], n_nodes: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct (total, code) pairs, ascending, and each input pair's number among them.
+
+    Same as ``np.unique`` of the pairs with ``return_inverse``, without sorting: the few
+    codes are numbered densely, and the pairs are marked in a table of every pair.
+    """
+    present = np.zeros(int(code.max()) + 1, dtype=bool)
+    present[code] = True
+    values = np.flatnonzero(present)
+    width = len(values)
+    dense = np.cumsum(present) - 1
+    key = total * width + dense[code]
+    size = n_nodes * width
+    if size > 100_000_000:  # pragma: no cover - far beyond a national batch
+        uniq, inverse = np.unique(key, return_inverse=True)
+    else:
+        mark = np.zeros(size, dtype=bool)
+        mark[key] = True
+        uniq = np.flatnonzero(mark)
+        number = np.empty(size, dtype=np.int32 if len(uniq) < 2**31 else np.int64)
+        number[uniq] = np.arange(len(uniq))
+        inverse = number[key].astype(np.int64)
+    return uniq // width, values[uniq % width], inverse
+
+
 def _role_lattice(parts: list[str], role_total: str) -> tuple[list[str], list[tuple[str, str, int]]]:
     """Labels of every sum of role parts, and the ways to split each sum in two.
 
@@ -350,23 +376,102 @@ def _role_lattice(parts: list[str], role_total: str) -> tuple[list[str], list[tu
     return labels, templates
 
 
-def _known(matrix: sparse.csr_matrix, total_idx: npt.NDArray[np.int64], start: BoolArray) -> BoolArray:
-    """Every figure that can be worked out from the known ones by sums and differences."""
+class _Incidence:
+    """A relation matrix with the column and total indexes the fixed-point needs."""
+
+    def __init__(self, matrix: sparse.csr_matrix, total_idx: npt.NDArray[np.int64]) -> None:
+        csc = matrix.tocsc()
+        self.col_ptr = csc.indptr.astype(np.int64)
+        self.col_rows = csc.indices.astype(np.int64)
+        self.col_data = csc.data.astype(float)
+        order = np.argsort(total_idx, kind="stable")
+        self.total_ptr = np.searchsorted(total_idx[order], np.arange(matrix.shape[1] + 1)).astype(np.int64)
+        self.total_rows = order.astype(np.int64)
+
+    def rows_of(
+        self, nodes: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """Relations that ``nodes`` are parts of (one entry per part): rows, weights, nodes."""
+        at, lengths = _spans(self.col_ptr, nodes)
+        return self.col_rows[at], self.col_data[at], np.repeat(nodes, lengths)
+
+    def subtract(self, nodes: npt.NDArray[np.int64], count: npt.NDArray[np.float64],
+                 which: npt.NDArray[np.float64], sign: float = -1.0) -> None:
+        """Take ``nodes`` out of the unknown sums of :func:`_unknown_sums` (in place);
+        ``sign=1`` puts them in."""
+        hit, weight, node = self.rows_of(nodes)
+        np.add.at(count, hit, sign * weight)
+        np.add.at(which, hit, sign * weight * node)
+
+    def totalled_by(self, nodes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Relations whose total is one of ``nodes``."""
+        rows: npt.NDArray[np.int64] = self.total_rows[_spans(self.total_ptr, nodes)[0]]
+        return rows
+
+
+def _spans(
+    indptr: npt.NDArray[np.int64], nodes: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Positions indptr[i] .. indptr[i + 1] for every i in ``nodes``, concatenated, and
+    the number of positions of each."""
+    starts = indptr[nodes]
+    lengths = indptr[nodes + 1] - starts
+    size = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    return np.repeat(starts - ends + lengths, lengths) + np.arange(size, dtype=np.int64), lengths
+
+
+def _distinct(values: npt.NDArray[np.int64], size: int) -> npt.NDArray[np.int64]:
+    """The distinct values of ``values`` (all in 0 .. size - 1), ascending."""
+    mask = np.zeros(size, dtype=bool)
+    mask[values] = True
+    return np.flatnonzero(mask)
+
+
+def _unknown_sums(matrix: sparse.csr_matrix, known: BoolArray) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Unknown parts per relation, and the sum of their positions (which is the position
+    itself when exactly one is unknown)."""
+    unknown = (~known).astype(float)
+    both = matrix @ np.column_stack([unknown, unknown * np.arange(len(known), dtype=float)])
+    return np.ascontiguousarray(both[:, 0]), np.ascontiguousarray(both[:, 1])
+
+
+def _known(
+    matrix: sparse.csr_matrix,
+    total_idx: npt.NDArray[np.int64],
+    start: BoolArray,
+    incidence: _Incidence | None = None,
+    sums: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
+) -> BoolArray:
+    """Every figure that can be worked out from the known ones by sums and differences.
+
+    A relation whose parts are all known gives its total; one whose total and all parts
+    but one are known gives that part. The rules only ever add figures, so the result
+    (the smallest set closed under them) does not depend on the order they are applied
+    in: after one pass over every relation, only relations touched by newly known
+    figures are looked at again. ``sums`` (:func:`_unknown_sums` of ``start``, updated
+    in place) saves the first pass over the matrix.
+    """
+    inc = incidence if incidence is not None else _Incidence(matrix, total_idx)
     known = start.copy()
-    index = np.arange(len(known), dtype=float)
+    count, which = (a.copy() for a in sums) if sums is not None else _unknown_sums(matrix, start)
+    rows: npt.NDArray[np.int64] | None = None  # None: every relation
     while True:
-        unknown = (~known).astype(float)
-        # One pass over the matrix: unknown parts per relation, and the sum of their
-        # positions (which is the position itself when exactly one is unknown).
-        both = matrix @ np.column_stack([unknown, unknown * index])
-        count, which = both[:, 0], both[:, 1]
-        before = int(known.sum())
-        known[total_idx[count == 0]] = True
-        one = (count == 1) & known[total_idx]
-        if one.any():
-            known[np.rint(which[one]).astype(np.int64)] = True
-        if int(known.sum()) == before:
+        if rows is None:
+            totals, row_count, row_which = total_idx, count, which
+        else:
+            totals, row_count, row_which = total_idx[rows], count[rows], which[rows]
+        whole = totals[row_count == 0]
+        whole = whole[~known[whole]]
+        known[whole] = True
+        rest = np.rint(row_which[(row_count == 1) & known[totals]]).astype(np.int64)
+        rest = rest[~known[rest]]
+        known[rest] = True
+        if len(whole) + len(rest) == 0:
             return known
+        new = _distinct(np.concatenate([whole, rest]), len(known))
+        inc.subtract(new, count, which)
+        rows = _distinct(np.concatenate([inc.rows_of(new)[0], inc.totalled_by(new)]), len(count))
 
 
 def _run_engine(
@@ -382,8 +487,11 @@ def _run_engine(
     """Blank more figures (in place in ``hidden``) until no confidential one leaks."""
     positive = n > 0
     newly = np.zeros(len(n), dtype=bool)
+    incidence = _Incidence(matrix, total_idx)
+    start = ~hidden | ~positive
+    start_sums = _unknown_sums(matrix, start)
     for _ in range(200):
-        known = _known(matrix, total_idx, ~hidden | ~positive)
+        known = _known(matrix, total_idx, start, incidence, start_sums)
         unknown = ~known
         total_known = known[total_idx]
         sums = matrix @ np.column_stack([(confidential & known & positive).astype(float), n * unknown,
@@ -412,6 +520,9 @@ def _run_engine(
                 return newly
         hidden[chosen] = True
         newly[chosen] = True
+        now = ~hidden | ~positive
+        incidence.subtract(np.flatnonzero(start & ~now), *start_sums, sign=1.0)
+        start = now
     raise RuntimeError("complementary suppression did not settle")  # pragma: no cover
 
 
@@ -431,21 +542,25 @@ def _mend(
     can = ~hidden & positive
     for level in np.unique(priority[rows_mask]):
         rows = np.flatnonzero(rows_mask & (priority == level))
-        sub = matrix[rows]
-        row_of = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
-        cols = sub.indices
+        at, lengths = _spans(matrix.indptr, rows)
+        cols = matrix.indices[at].astype(np.int64)
         values = np.where(can[cols], n[cols], np.inf)
         # Per row, the eligible part with the smallest n (ties: the first node).
-        order = np.lexsort((cols, values, row_of))
-        firsts = np.unique(row_of[order], return_index=True)[1]
-        best_rows = row_of[order][firsts]
-        best_cols = cols[order][firsts]
-        best_values = values[order][firsts]
         candidate_col = np.full(len(rows), -1, dtype=np.int64)
         candidate_val = np.full(len(rows), np.inf)
-        ok = np.isfinite(best_values)
-        candidate_col[best_rows[ok]] = best_cols[ok]
-        candidate_val[best_rows[ok]] = best_values[ok]
+        filled = lengths > 0
+        if filled.any():
+            starts = (np.cumsum(lengths) - lengths)[filled]
+            best_values = np.minimum.reduceat(values, starts)
+            row_of = np.repeat(np.arange(len(rows)), lengths)
+            row_best = np.full(len(rows), np.inf)
+            row_best[filled] = best_values
+            ties = np.where(values == row_best[row_of], cols, np.iinfo(np.int64).max)
+            best_cols = np.minimum.reduceat(ties, starts)
+            ok = np.isfinite(best_values)
+            best_rows = np.flatnonzero(filled)
+            candidate_col[best_rows[ok]] = best_cols[ok]
+            candidate_val[best_rows[ok]] = best_values[ok]
         totals = total_idx[rows]
         stuck = (candidate_col < 0) & ~hidden[totals] & positive[totals]
         candidate_col[stuck] = totals[stuck]
