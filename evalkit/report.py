@@ -940,7 +940,7 @@ class Report:
     def data_quality(self) -> Section:
         section = Section().add(self.heading("data_quality"))
         dq = self.rows("data_quality")
-        if dq.height:
+        if dq.height and not self.too_few:
             r = dq.row(0, named=True)
             suppressed = bool(r["suppressed"])
             asked = (r["n_answered"] or 0) + (r["n_dont_know"] or 0) + (r["n_missing"] or 0)

@@ -142,3 +142,14 @@ def test_header_shows_respondents_by_role_with_small_counts_hidden(oslo: Report)
     for attrs in cells:
         assert attrs.get("data-suppressed") == "true" or int(attrs["data-n"]) >= 5
     assert "under 5" in html  # e.g. relative representatives
+
+
+def test_small_municipality_page_passes_the_audit(sample_dir: Path, tmp_path: Path) -> None:
+    from evalkit.audit import audit_pages
+
+    report = municipality_report(municipality_id="1505", data_dir=str(sample_dir))
+    page = tmp_path / "municipality-1505.html"
+    page.write_text("<!DOCTYPE html><html lang=\"nb\"><body><main id=\"ek-main\">" + page_html(report)
+                    + "</main></body></html>", encoding="utf-8")
+    result = audit_pages([page], data_dir=sample_dir)
+    assert result.ok, result.text()
