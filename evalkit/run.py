@@ -15,10 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from evalkit.errors import InputError, JobFailed
-from evalkit.render import export_html, write_text_atomic
 from evalkit.yamlio import load_file
 
 PATH_PARAMETERS = frozenset({"data_dir", "prepared_dir", "instrument"})
@@ -237,6 +234,11 @@ def run_report(
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="evalkit-run-"))
     out = Path(html_out)
     executed = work / "executed" / (out.stem + ".ipynb")
+    # nbformat and nbconvert cost ~2 s to import: only commands that render pay for them.
+    import nbformat
+
+    from evalkit.render import export_html, write_text_atomic
+
     nb = execute_notebook(nb_path, parameters, executed, engine_name=engine_name, timeout=timeout)
     page = export_html(nbformat.from_dict(nb), bundle_href=bundle_href)
     write_text_atomic(out, page)

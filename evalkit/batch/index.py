@@ -1,0 +1,239 @@
+"""``index.html``: every dashboard of a batch, grouped by network, offline.
+
+Built with the dashboards' conventions: evalkit's stylesheet inlined, no script and
+nothing loaded from the network, the page language on ``<html lang>``, every name
+escaped, relative links (the folder works from the file system or an e-mail archive),
+and the figure markup of :mod:`evalkit.figure` on every figure. The figures — each
+unit's respondents and its equality and impact indices — come from the prepared
+store's frames, which the metrics layer has already suppressed: a small count shows as
+"under 5", a unit below ``min_unit_n`` as "too few responses", exactly as on the
+dashboards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import polars as pl
+
+from evalkit import __version__
+from evalkit.batch.config import Unit
+from evalkit.i18n import Language, check_language, fmt_number, text
+
+INDEX_FILE: Final = "index.html"
+KEY_DIMENSIONS: Final = ("equality", "impact")
+
+_TEXT: Final[dict[str, dict[str, str]]] = {
+    "title": {"nb": "Dashbord for runde {wave}", "nn": "Dashbord for runde {wave}",
+              "en": "Dashboards for wave {wave}"},
+    "intro": {
+        "nb": "Én side for hvert læringsnettverk og hver kommune. Tallene er de samme som på sidene: "
+              "antall svar og to indekser (0–100, der 100 er best). Tall fra færre enn {min_cell_n} personer "
+              "vises ikke, og en kommune med færre enn {min_unit_n} svar får ikke egne resultater.",
+        "nn": "Éi side for kvart læringsnettverk og kvar kommune. Tala er dei same som på sidene: "
+              "tal på svar og to indeksar (0–100, der 100 er best). Tal frå færre enn {min_cell_n} personar "
+              "blir ikkje viste, og ein kommune med færre enn {min_unit_n} svar får ikkje eigne resultat.",
+        "en": "One page for each learning network and each municipality. The figures are those on the pages: "
+              "respondents and two indices (0–100, where 100 is best). Figures based on fewer than {min_cell_n} "
+              "people are not shown, and a municipality with fewer than {min_unit_n} responses gets no results "
+              "of its own.",
+    },
+    "unit": {"nb": "Enhet", "nn": "Eining", "en": "Unit"},
+    "network_row": {"nb": "Hele nettverket", "nn": "Heile nettverket", "en": "The whole network"},
+    "municipalities": {"nb": "Kommuner i {network}", "nn": "Kommunar i {network}", "en": "Municipalities in {network}"},
+    "not_published": {"nb": "siden ble ikke laget", "nn": "sida vart ikkje laga", "en": "page not made"},
+    "status": {"nb": "Merknad", "nn": "Merknad", "en": "Note"},
+    "failed_kept": {"nb": "ikke oppdatert i denne kjøringen", "nn": "ikkje oppdatert i denne køyringa",
+                    "en": "not updated in this run"},
+    "no_network": {"nb": "Uten nettverk", "nn": "Utan nettverk", "en": "No network"},
+    "footer": {"nb": "Laget med evalkit {version}.", "nn": "Laga med evalkit {version}.",
+               "en": "Made with evalkit {version}."},
+    "toc": {"nb": "Nettverk", "nn": "Nettverk", "en": "Networks"},
+}
+
+
+KEY_META: Final = "evalkit-index-key"
+_KEY_PATTERN: Final = re.compile(rf'<meta name="{KEY_META}" content="([0-9a-f]+)">')
+
+
+def index_key_of(path: Path) -> str | None:
+    """The key written into a published index page (None when there is none)."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            head = handle.read(2048)
+    except OSError:
+        return None
+    found = _KEY_PATTERN.search(head)
+    return found.group(1) if found else None
+
+
+def esc(value: object) -> str:
+    from evalkit.figure import esc as figure_esc
+
+    return figure_esc(value)
+
+
+def _t(key: str, lang: Language, **values: object) -> str:
+    return _TEXT[key][lang].format(**values)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """A unit on the index: its page (None when there is none) and a note."""
+
+    unit: Unit
+    page: str | None
+    note: str | None = None
+
+
+def _stylesheet() -> str:
+    return resources.files("evalkit").joinpath("templates/evalkit/style.css").read_text(encoding="utf-8")
+
+
+def _read(store: Path, name: str, wave: str) -> pl.DataFrame:
+    path = store / f"{name}.parquet"
+    if not path.exists():
+        return pl.DataFrame()
+    frame = pl.read_parquet(path)
+    if "_partition" in frame.columns:
+        frame = frame.drop("_partition")
+    return frame.filter(pl.col("wave") == wave) if "wave" in frame.columns else frame
+
+
+if TYPE_CHECKING:
+    from evalkit.figure import Cell
+
+
+class _Figures:
+    """Each unit's respondents and key indices from the (suppressed) prepared frames."""
+
+    def __init__(self, store: Path, wave: str, lang: Language, min_cell_n: int) -> None:
+        self.wave = wave
+        self.lang = lang
+        self.min_cell_n = min_cell_n
+        counts = _read(store, "respondent_counts", wave)
+        self.counts = {
+            (str(r["unit_level"]), str(r["unit_id"])): r
+            for r in (counts.filter(pl.col("role") == "all").iter_rows(named=True) if counts.height else [])
+        }
+        indices = _read(store, "indices", wave)
+        self.indices = {
+            (str(r["unit_level"]), str(r["unit_id"]), str(r["dimension"])): r
+            for r in (indices.filter(pl.col("role_group") == "all").iter_rows(named=True) if indices.height else [])
+        }
+
+    def respondents(self, unit: Unit) -> Cell:
+        from evalkit.figure import Cell, Mark
+
+        row = self.counts.get((unit.level, unit.unit_id))
+        figure = "respondents.all"
+        if row is None:
+            return Cell("–", Mark(unit.key, self.wave, figure, "survey", suppressed=True), numeric=True)
+        suppressed = bool(row["suppressed"]) or row["n"] is None
+        if not suppressed:
+            return Cell(str(row["n"]), Mark(unit.key, self.wave, figure, "survey", n=int(row["n"])), numeric=True)
+        # "<5" says only that the count is small (as the dashboards do); any other
+        # suppressed count protects another figure and shows as a dash.
+        shown = str(row["n_display"] or "")
+        label = text("less_than", self.lang, n=self.min_cell_n) if shown.startswith("<") else "–"
+        return Cell(label, Mark(unit.key, self.wave, figure, "survey", suppressed=True), numeric=True)
+
+    def index(self, unit: Unit, dimension: str) -> Cell:
+        from evalkit.figure import Cell, Mark
+
+        row = self.indices.get((unit.level, unit.unit_id, dimension))
+        figure = f"{dimension}.index_mean"
+        if row is None or bool(row["suppressed"]) or row["mean"] is None or row["n"] is None:
+            return Cell("–", Mark(unit.key, self.wave, figure, "survey", suppressed=True), numeric=True)
+        return Cell(fmt_number(float(row["mean"]), self.lang, 0),
+                    Mark(unit.key, self.wave, figure, "survey", n=int(row["n"])), numeric=True)
+
+
+def _row(entry: IndexEntry, figures: _Figures, lang: Language, label: str | None = None) -> str:
+    name = esc(label or entry.unit.name)
+    link = f'<a href="{esc(entry.page)}">{name}</a>' if entry.page else name
+    cells = [figures.respondents(entry.unit), *(figures.index(entry.unit, d) for d in KEY_DIMENSIONS)]
+    note = entry.note or ("" if entry.page else _t("not_published", lang))
+    return (
+        f'<tr><th scope="row">{link}</th>' + "".join(c.html() for c in cells)
+        + f"<td>{esc(note)}</td></tr>"
+    )
+
+
+def build_index(
+    entries: Sequence[IndexEntry],
+    *,
+    store: Path,
+    wave: str,
+    language: str,
+    min_unit_n: int,
+    min_cell_n: int,
+    network_names: Mapping[str, str],
+    description: str = "",
+    key: str = "",
+) -> str:
+    """The index page's HTML (see the module docstring).
+
+    ``key`` names everything the page is made from; it is written into the page
+    (:func:`index_key_of`) so that a batch can tell, without building the page again,
+    that the published index is up to date.
+    """
+    lang = check_language(language)
+    figures = _Figures(store, wave, lang, min_cell_n)
+    networks = {e.unit.unit_id: e for e in entries if e.unit.level == "network"}
+    groups: dict[str, list[IndexEntry]] = {}
+    for entry in entries:
+        if entry.unit.level == "municipality":
+            for net in entry.unit.networks or ("",):
+                groups.setdefault(net, []).append(entry)
+    for net in networks:
+        groups.setdefault(net, [])
+    order = sorted(groups, key=lambda n: (n == "", network_names.get(n, n).casefold()))
+    columns = [_t("unit", lang), text("respondents", lang), *(text(f"card_{d}", lang) for d in KEY_DIMENSIONS),
+               _t("status", lang)]
+    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in columns)
+    sections = []
+    toc = []
+    for number, net in enumerate(order, start=1):
+        name = network_names.get(net, net) if net else _t("no_network", lang)
+        anchor = f"ek-network-{number}"
+        toc.append(f'<li><a href="#{anchor}">{esc(name)}</a></li>')
+        rows = []
+        if net in networks:
+            rows.append(_row(networks[net], figures, lang, _t("network_row", lang)))
+        rows.extend(_row(e, figures, lang) for e in sorted(groups[net], key=lambda e: e.unit.name.casefold()))
+        caption = _t("municipalities", lang, network=name)
+        heading = (f'<a href="{esc(networks[net].page)}">{esc(name)}</a>'
+                   if net in networks and networks[net].page else esc(name))
+        sections.append(
+            f'<section class="ek-index-network" aria-labelledby="{anchor}"><h2 id="{anchor}">{heading}</h2>'
+            f'<table class="ek-table"><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></section>'
+        )
+    title = _t("title", lang, wave=wave)
+    intro = _t("intro", lang, min_cell_n=min_cell_n, min_unit_n=min_unit_n)
+    desc = f'<p class="ek-kicker">{esc(description)}</p>' if description else ""
+    key_meta = f'<meta name="{KEY_META}" content="{esc(key)}">\n' if key else ""
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n{key_meta}'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="evalkit {esc(__version__)}">\n'
+        f"<title>{esc(title)}</title>\n<style>{_stylesheet()}</style>\n</head>\n<body>\n"
+        f'<a class="ek-skip" href="#ek-main">{esc(text("skip_to_content", lang))}</a>\n'
+        f'<main id="ek-main" class="ek-page">\n<header>{desc}<h1>{esc(title)}</h1></header>\n'
+        f"<p>{esc(intro)}</p>\n"
+        f'<nav class="ek-toc" aria-label="{esc(_t("toc", lang))}"><strong>{esc(_t("toc", lang))}</strong>'
+        f'<ol>{"".join(toc)}</ol></nav>\n'
+        + "\n".join(sections)
+        + f'\n<footer class="ek-footer">{esc(_t("footer", lang, version=__version__))}</footer>\n'
+        "</main>\n</body>\n</html>\n"
+    )
+
+
+__all__ = ["INDEX_FILE", "IndexEntry", "build_index", "index_key_of"]

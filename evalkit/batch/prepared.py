@@ -1,0 +1,195 @@
+"""The batch's shared data work, done once: the prepared store and what each unit reads.
+
+Before any notebook runs, :func:`ensure_store` reads the canonical data, computes every
+indicator for every unit (:func:`evalkit.metrics.prepare`) and writes the prepared store
+(:func:`evalkit.store.write_store`) into the work folder, together with a digest of each
+unit's slice (:mod:`evalkit.batch.slices`). The store is rebuilt only when its inputs
+changed: the data folder's files, the settings (wave, compare wave, thresholds, the
+instrument), evalkit's and polars' versions.
+
+:func:`unit_input_hash` then names everything one dashboard reads — its slice of the
+store (benchmarks included), the reference tables the report reads from ``data_dir``,
+its parameters, the notebook, the page template and evalkit's version — so that a unit
+is re-rendered exactly when one of them changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from evalkit import __version__
+from evalkit.batch.config import BatchPlan, Section, Unit
+
+STORE_DIR: Final = "prepared"
+DIGESTS_FILE: Final = "prepared-digests.json"
+REFERENCE_TABLES: Final = ("networks", "municipalities", "teams", "waves", "measure_catalogue")
+"""What a report reads from ``data_dir`` itself (:class:`evalkit.report.Reference`)."""
+_FORMAT: Final = 1
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def file_hash(path: str | os.PathLike[str]) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@cache
+def template_hash() -> str:
+    """SHA-256 over evalkit's page template folder (names and bytes)."""
+    digest = hashlib.sha256()
+    root = Path(str(resources.files("evalkit").joinpath("templates")))
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def reference_hash(data_dir: Path) -> str:
+    """SHA-256 of the reference tables a report reads from ``data_dir`` (not the survey)."""
+    digest = hashlib.sha256()
+    for name in REFERENCE_TABLES:
+        path = data_dir / f"{name}.parquet"
+        digest.update(name.encode())
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """The prepared store of a batch, and each unit's slice digest."""
+
+    folder: Path
+    input_hash: str
+    built: bool
+    seconds: float
+    digests: dict[str, str]
+    """``level:id`` → digest of the unit's slice."""
+
+
+def store_inputs(plan: BatchPlan) -> dict[str, Any]:
+    """Everything the store is built from (hashed into its input hash)."""
+    import polars as pl
+
+    from evalkit.canonical import folder_hash
+
+    settings = {k: plan.settings.get(k) for k in ("wave", "compare_wave", "min_unit_n", "min_cell_n")}
+    return {
+        "format": _FORMAT,
+        "data": folder_hash(plan.data_dir),
+        "settings": settings,
+        "instrument": file_hash(plan.instrument) if plan.instrument else "evalkit",
+        "published_units": "all",
+        "evalkit": __version__,
+        "polars": pl.__version__,
+    }
+
+
+def _read_digests(path: Path, input_hash: str) -> dict[str, str] | None:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict) or raw.get("input_hash") != input_hash:
+        return None
+    digests = raw.get("digests")
+    return digests if isinstance(digests, dict) else None
+
+
+def store_settings(folder: Path) -> dict[str, Any]:
+    """The settings a store was built with ({} when there is no readable store).
+
+    Read directly (``settings.json``, see :mod:`evalkit.store`) so that a batch with
+    nothing to do does not import the metrics layer.
+    """
+    try:
+        settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return settings if isinstance(settings, dict) else {}
+
+
+def ensure_store(plan: BatchPlan, work: Path) -> StoreState:
+    """Build the prepared store in ``work`` unless an up-to-date one is there."""
+    start = time.perf_counter()
+    folder = work / STORE_DIR
+    input_hash = sha256_text(_canonical_json(store_inputs(plan)))
+    wanted = {u.key for _, u in plan.units()}
+    current = store_settings(folder).get("input_hash")
+    digests = _read_digests(work / DIGESTS_FILE, input_hash) if current == input_hash else None
+    if digests is not None and wanted <= set(digests):
+        return StoreState(folder, input_hash, False, time.perf_counter() - start, digests)
+
+    from evalkit import canonical
+    from evalkit.batch.slices import slice_digests
+    from evalkit.instrument import load_instrument
+    from evalkit.metrics.prepare import prepare
+    from evalkit.store import write_store
+
+    data = canonical.load(plan.data_dir)
+    s = plan.settings
+    prepared = prepare(
+        data,
+        wave=str(s["wave"]),
+        compare_wave=s.get("compare_wave"),
+        instrument=load_instrument(plan.instrument),
+        min_unit_n=int(s.get("min_unit_n", 10)),
+        min_cell_n=int(s.get("min_cell_n", 5)),
+    )
+    write_store(prepared, folder, input_hash=input_hash)
+    keys = [(u.level, u.unit_id) for _, u in plan.units()]
+    computed = {f"{level}:{uid}": d for (level, uid), d in slice_digests(prepared, keys).items()}
+    tmp = work / f".{DIGESTS_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"input_hash": input_hash, "digests": computed}, indent=1, sort_keys=True),
+                   encoding="utf-8")
+    tmp.replace(work / DIGESTS_FILE)
+    return StoreState(folder, input_hash, True, time.perf_counter() - start, computed)
+
+
+def manifest_parameters(section: Section, unit: Unit, base: Path) -> dict[str, Any]:
+    """The unit's parameters as the manifest shows them: paths relative to the batch file,
+    no work-folder path (the prepared store is named by its hash instead)."""
+    params = section.unit_parameters(unit, None)
+    params.pop("prepared_dir", None)
+    for name in ("data_dir", "instrument"):
+        value = params.get(name)
+        if isinstance(value, str) and value:
+            params[name] = os.path.relpath(value, base)
+    return params
+
+
+def unit_input_hash(
+    section: Section,
+    unit: Unit,
+    *,
+    slice_digest: str,
+    reference: str,
+    notebook_hash: str,
+    base: Path,
+) -> str:
+    """SHA-256 of everything one dashboard reads (see the module docstring)."""
+    return sha256_text(_canonical_json({
+        "slice": slice_digest,
+        "reference": reference,
+        "parameters": manifest_parameters(section, unit, base),
+        "notebook": notebook_hash,
+        "template": template_hash(),
+        "evalkit": __version__,
+    }))
+
+
+__all__ = ["StoreState", "ensure_store", "file_hash", "reference_hash", "template_hash", "unit_input_hash"]
