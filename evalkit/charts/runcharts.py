@@ -22,6 +22,7 @@ from typing import Any, Final, Literal, NamedTuple
 import altair as alt
 import polars as pl
 
+from evalkit.charts.spec import json_rows
 from evalkit.runchart import (
     MIN_USEFUL_POINTS,
     PROGRESS_MODEST,
@@ -647,11 +648,6 @@ def _measure_template(
     return json.dumps(spec)
 
 
-def _json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    temporal = [c for c, dtype in frame.schema.items() if dtype in (pl.Date, pl.Datetime)]
-    return frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in temporal).to_dicts()
-
-
 def measure_chart_spec(
     charts: pl.DataFrame,
     *,
@@ -702,7 +698,7 @@ def measure_chart_spec(
     )
     spec["title"] = str(first[f"label_{language}"] or measure_id)
     spec["description"] = description
-    spec["datasets"] = {DATASET: _json_rows(rows.select(*_MEASURE_COLUMNS))}
+    spec["datasets"] = {DATASET: json_rows(rows.select(*_MEASURE_COLUMNS))}
     return spec, description
 
 
@@ -937,5 +933,5 @@ def progress_chart_spec(
     spec: dict[str, Any] = json.loads(_progress_template(language, columns, panel_width, panel_height))
     spec["title"] = _TEXT[language]["score"]
     spec["description"] = description
-    spec["datasets"] = {DATASET: _json_rows(_progress_rows(progress, language))}
+    spec["datasets"] = {DATASET: json_rows(_progress_rows(progress, language))}
     return spec, description

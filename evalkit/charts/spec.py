@@ -16,7 +16,8 @@ import polars as pl
 DATASET = "rows"
 
 
-def _json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as JSON-ready dicts (dates as ISO text), for a spec's ``datasets``."""
     temporal = [c for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime)]
     if temporal:
         frame = frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%d") for c in temporal)
@@ -39,7 +40,7 @@ def to_spec(chart: alt.TopLevelMixin, *, validate: bool = False) -> dict[str, An
         chart.data = alt.Data(name=DATASET)
         spec = chart.to_dict(validate=validate)
         chart.data = data
-        spec.setdefault("datasets", {})[DATASET] = _json_rows(data)
+        spec.setdefault("datasets", {})[DATASET] = json_rows(data)
     else:
         spec = chart.to_dict(validate=validate)
     assert isinstance(spec, dict)
