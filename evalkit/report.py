@@ -551,9 +551,7 @@ class Report:
             r = g.row(0, named=True)
             suppressed = bool(r["suppressed"]) or r["mean"] is None
             label = self.role_label(group)
-            chart_rows.append({"category": label, "order": order, "estimate": None if suppressed else r["mean"],
-                               "ci_low": None if suppressed else r["ci_low"], "ci_high": None if suppressed else r["ci_high"],
-                               "n": None if suppressed else r["n"], "suppressed": suppressed})
+            chart_rows.append(_interval_row(label, order, r, suppressed, estimate="mean"))
             fig = f"{dimension}.index_mean.{group}"
             table_rows.append([
                 Cell(label, header=True),
@@ -617,9 +615,7 @@ class Report:
             for order, r in enumerate(channels.sort("estimate", descending=True, nulls_last=True).iter_rows(named=True)):
                 suppressed = bool(r["suppressed"]) or r["estimate"] is None
                 label = self.t("channel_" + str(r["category"]))
-                chart_rows.append({"category": label, "order": order, "estimate": None if suppressed else r["estimate"],
-                                   "ci_low": None if suppressed else r["ci_low"], "ci_high": None if suppressed else r["ci_high"],
-                                   "n": None if suppressed else r["n"], "suppressed": suppressed})
+                chart_rows.append(_interval_row(label, order, r, suppressed))
                 fig = f"recruitment.channel.{r['category']}.share"
                 table_rows.append([
                     Cell(label, header=True),
@@ -786,9 +782,7 @@ class Report:
             for order, r in enumerate(d.sort("factor").iter_rows(named=True)):
                 suppressed = bool(r["suppressed"]) or r["estimate"] is None
                 label = self.factor_label(str(r["factor"]))
-                chart_rows.append({"category": label, "order": order, "estimate": None if suppressed else r["estimate"],
-                                   "ci_low": None if suppressed else r["ci_low"], "ci_high": None if suppressed else r["ci_high"],
-                                   "n": None if suppressed else r["n"], "suppressed": suppressed})
+                chart_rows.append(_interval_row(label, order, r, suppressed))
                 fig = f"{dimension}.promoter.{r['factor']}"
                 mark = Mark(f"{level}:{unit_id}", self.wave, fig, "teams", None if suppressed else r["n"], suppressed)
                 table_rows.append([
@@ -845,9 +839,7 @@ class Report:
         for order, r in enumerate(rows.sort("dimension").iter_rows(named=True)):
             suppressed = bool(r["suppressed"]) or r["estimate"] is None
             label = self.dimension_label(str(r["dimension"]))
-            chart_rows.append({"category": label, "order": order, "estimate": None if suppressed else r["estimate"],
-                               "ci_low": None if suppressed else r["ci_low"], "ci_high": None if suppressed else r["ci_high"],
-                               "n": None if suppressed else r["n"], "suppressed": suppressed})
+            chart_rows.append(_interval_row(label, order, r, suppressed))
             mark = self.mark(f"{r['dimension']}.change.index_mean", "survey", r["n"], suppressed)
             table_rows.append([
                 Cell(label, header=True),
@@ -961,6 +953,21 @@ def _date(value: dt.date | None, lang: Language) -> str:
     if value is None:
         return "–"
     return value.strftime("%d.%m.%Y") if lang in ("nb", "nn") else value.isoformat()
+
+
+def _interval_row(
+    category: str, order: int, row: dict[str, Any], suppressed: bool, *, estimate: str = "estimate"
+) -> dict[str, Any]:
+    """One chart row of an estimate with its interval; a suppressed row keeps only its markup."""
+    return {
+        "category": category,
+        "order": order,
+        "estimate": None if suppressed else row[estimate],
+        "ci_low": None if suppressed else row["ci_low"],
+        "ci_high": None if suppressed else row["ci_high"],
+        "n": None if suppressed else row["n"],
+        "suppressed": suppressed,
+    }
 
 
 def _signed(text_value: str) -> str:
