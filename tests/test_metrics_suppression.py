@@ -146,6 +146,32 @@ def test_engine_worked_example() -> None:
     assert out["_hidden"].to_list() == [False, True, True, False]
 
 
+
+def test_engine_refuses_two_rows_for_one_figure() -> None:
+    f = pl.DataFrame({"unit_level": ["municipality", "team", "team"], "unit_id": ["m", "a", "a"],
+                      "wave": "w", "n": [40, 3, 3], "_confidential": [False, True, True],
+                      "_hidden": [False, True, True], "_reason": [None, "n_below_min_cell_n", "n_below_min_cell_n"]})
+    anc = pl.DataFrame({"part_level": "team", "part_id": ["a"], "total_level": "municipality",
+                        "total_id": "m", "priority": pl.Series([1], dtype=pl.Int8)})
+    with pytest.raises(ValueError, match=r"more than one row per unit, role and key \(wave\)"):
+        complementary(f, keys=["wave"], ancestors=anc, min_cell_n=5, role_column=None)
+
+
+def test_engine_breaks_ties_by_unit_whatever_the_row_order() -> None:
+    # m = a + b + c + d; a is small and b, c, d are equally large: exactly one of them
+    # must go, and it is the first by unit id ("b"), in every row order.
+    f = pl.DataFrame({"unit_level": ["municipality", "team", "team", "team", "team"],
+                      "unit_id": ["m", "a", "b", "c", "d"], "wave": "w", "n": [39, 3, 12, 12, 12]})
+    f = f.with_columns(_confidential=pl.col("n") < 5, _hidden=pl.col("n") < 5,
+                       _reason=pl.when(pl.col("n") < 5).then(pl.lit("n_below_min_cell_n")))
+    anc = pl.DataFrame({"part_level": "team", "part_id": ["a", "b", "c", "d"], "total_level": "municipality",
+                        "total_id": "m", "priority": pl.Series([1] * 4, dtype=pl.Int8)})
+    for seed in range(5):
+        shuffled = f.sample(fraction=1.0, shuffle=True, seed=seed)
+        out = complementary(shuffled, keys=["wave"], ancestors=anc, min_cell_n=5, role_column=None)
+        assert sorted(out.filter(pl.col("_hidden"))["unit_id"].to_list()) == ["a", "b"]
+
+
 # --- properties -------------------------------------------------------------------
 
 role_counts = st.fixed_dictionaries(

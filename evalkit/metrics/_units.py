@@ -122,7 +122,8 @@ def unit_tree(respondents: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 def relevel(frame: pl.DataFrame) -> pl.DataFrame:
     """Sort a result frame by unit level (team first), then its other key columns."""
     order = {level: i for i, level in enumerate(UNIT_LEVELS)}
-    keys = [c for c in ("wave", "unit_id", "role_group", "dimension", "item_id", "level") if c in frame.columns]
+    keys = [c for c in ("wave", "unit_id", "role_group", "dimension", "item_id", "level", "factor",
+                        "parent_level", "parent_id") if c in frame.columns]
     return frame.sort(
         pl.col("unit_level").replace_strict(order, default=9, return_dtype=pl.Int8), *keys, maintain_order=True
     )

@@ -144,8 +144,9 @@ def item_summary_from_scored(
     return summary_from_rollup(item_rollup(scored, resp, items, levels=levels), items)
 
 
-def summary_from_rollup(rolled: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
-    """The ``items`` figures from :func:`item_rollup`'s sums."""
+def summary_from_rollup(rolled: pl.DataFrame, items: pl.DataFrame, *, sort: bool = True) -> pl.DataFrame:
+    """The ``items`` figures from :func:`item_rollup`'s sums (in :func:`relevel` order
+    unless ``sort`` is false)."""
     dims = items.select("item_id", "dimension")
     out = rolled.join(dims, on="item_id", how="left").with_columns(
         n_missing=(pl.col("n_asked") - pl.col("n") - pl.col("n_dont_know")).clip(lower_bound=0),
@@ -167,14 +168,13 @@ def summary_from_rollup(rolled: pl.DataFrame, items: pl.DataFrame) -> pl.DataFra
     out = out.with_columns(
         ci_low=pl.Series(low).fill_nan(None), ci_high=pl.Series(high).fill_nan(None)
     )
-    return relevel(
-        out.select(
-            "unit_level", "unit_id", "wave", "role_group", "dimension", "item_id",
-            "n", "n_dont_know", "n_missing", "share_dont_know", "n_favourable",
-            "share_favourable", "ci_low", "ci_high", "mean_scale", "mean_0_100", "sd_0_100",
-            "reason",
-        )
+    out = out.select(
+        "unit_level", "unit_id", "wave", "role_group", "dimension", "item_id",
+        "n", "n_dont_know", "n_missing", "share_dont_know", "n_favourable",
+        "share_favourable", "ci_low", "ci_high", "mean_scale", "mean_0_100", "sd_0_100",
+        "reason",
     )
+    return relevel(out) if sort else out
 
 
 def item_distribution(

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
+from functools import partial
 from typing import Any, Final
 
 import polars as pl
@@ -174,7 +176,6 @@ def _suppress(
     ancestors: pl.DataFrame,
     *,
     keys: list[str],
-    keep: list[str],
     min_unit_n: int,
     min_cell_n: int,
     published: pl.DataFrame | None,
@@ -258,45 +259,72 @@ def prepare(
 
     resp_df = data.respondents.filter(pl.col("wave").is_in(pl.Series(waves, dtype=pl.String).implode()))
     resp = resp_df.lazy()
-    scored = scored_answers(data.answers.lazy(), resp, items).collect().lazy()
-
     tree = unit_tree(resp_df) if resp_df.height else unit_tree(data.teams)
     ancestors = suppression.ancestry(resp_df)
     sizes = roll_up(resp.with_columns(n_respondents=pl.lit(1, pl.Int64)), ["wave"], ["n_respondents"],
                     role_groups=False).collect()
+    suppress = partial(_suppress, unit_sizes=sizes, ancestors=ancestors, min_unit_n=min_unit_n,
+                       min_cell_n=min_cell_n, published=published)
 
-    # Items and their distributions. A row's primary n is the smallest positive base
-    # of its figures: answered, or answered + don't-know when nobody answered on the scale.
-    item_sums = relevel(item_rollup(scored, resp, items))
-    items_raw = summary_from_rollup(item_sums, items).with_columns(
-        _n_base=pl.when(pl.col("n") > 0).then(pl.col("n")).otherwise(pl.col("n") + pl.col("n_dont_know"))
-    )
-    item_keys = ["unit_level", "unit_id", "wave", "role_group", "dimension", "item_id"]
-    items_flagged = _suppress(items_raw, sizes, ancestors, keys=["wave", "item_id"], keep=item_keys,
-                              n_column="_n_base", min_unit_n=min_unit_n, min_cell_n=min_cell_n, published=published)
-    items_out = conform(suppression.apply_suppression(items_flagged, keep=item_keys).drop("_n_base"), "items")
+    # Complementary suppression is NumPy work that holds the GIL; the aggregations are
+    # polars work that releases it. One background thread settles each frame's
+    # suppression while the main thread computes the next frames (the result does not
+    # depend on the timing: every call is a pure function of its inputs).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalkit-suppress") as suppressor:
+        # Respondent counts by role (context), with complementary suppression over roles too.
+        role_counts = roll_up(
+            resp.with_columns(n=pl.lit(1, pl.Int64), role_group=pl.col("role")), ["wave", "role"], ["n"],
+            role_groups=False,
+        ).collect()
+        totals = roll_up(resp.with_columns(n=pl.lit(1, pl.Int64)), ["wave"], ["n"], role_groups=False).collect()
+        counts = pl.concat([role_counts, totals.with_columns(role=pl.lit("all")).select(role_counts.columns)])
+        counts_job = suppressor.submit(suppress, counts, keys=["wave"], role_column="role", role_total="all",
+                                       role_parts=ROLES)
 
-    dist = distribution_from_rollup(item_sums, items).join(
-        items_flagged.select(*item_keys[:4], "item_id", "_hidden", "_reason"),
-        on=[*item_keys[:4], "item_id"], how="left",
-    ).with_columns(pl.col("_hidden").fill_null(True), _confidential=pl.lit(False), reason=pl.lit(None, pl.String))
-    dist_out = conform(suppression.apply_suppression(dist, keep=[*item_keys, "level"]), "distributions")
+        # Items and their distributions. A row's primary n is the smallest positive base
+        # of its figures: answered, or answered + don't-know when nobody answered on the scale.
+        scored = scored_answers(data.answers.lazy(), resp, items).collect().lazy()
+        item_sums = item_rollup(scored, resp, items)
+        items_raw = summary_from_rollup(item_sums, items, sort=False).with_columns(
+            _n_base=pl.when(pl.col("n") > 0).then(pl.col("n")).otherwise(pl.col("n") + pl.col("n_dont_know"))
+        )
+        item_keys = ["unit_level", "unit_id", "wave", "role_group", "dimension", "item_id"]
+        items_job = suppressor.submit(suppress, items_raw, keys=["wave", "item_id"], n_column="_n_base")
 
-    # Indices.
-    rindex = respondent_indices_from_scored(scored, resp, items, min_answered_share=min_answered_share).collect()
-    idx_raw = index_summary(rindex)
-    idx_keys = ["unit_level", "unit_id", "wave", "role_group", "dimension"]
-    idx_flagged = _suppress(idx_raw, sizes, ancestors, keys=["wave", "dimension"], keep=idx_keys, min_unit_n=min_unit_n, min_cell_n=min_cell_n, published=published)
-    idx_out = conform(suppression.apply_suppression(idx_flagged, keep=idx_keys), "indices")
-    idx_for_comparison = idx_flagged.filter(pl.col("role_group") != "other").with_columns(
-        suppressed=pl.col("_hidden")
-    )
+        # Indices.
+        rindex = respondent_indices_from_scored(scored, resp, items, min_answered_share=min_answered_share).collect()
+        idx_raw = index_summary(rindex)
+        idx_keys = ["unit_level", "unit_id", "wave", "role_group", "dimension"]
+        idx_job = suppressor.submit(suppress, idx_raw, keys=["wave", "dimension"])
 
-    # Reliability (role group "all"; n = complete respondents).
-    rel_raw = reliability_from_scored(scored, resp, items, respondent_index=rindex)
-    rel_flagged = _suppress(rel_raw, sizes, ancestors, keys=["wave", "dimension"],
-                            keep=idx_keys, role_column=None, min_unit_n=min_unit_n, min_cell_n=min_cell_n, published=published)
-    rel_out = conform(suppression.apply_suppression(rel_flagged, keep=[*idx_keys, "k"]), "reliability")
+        # Reliability (role group "all"; n = complete respondents).
+        rel_raw = reliability_from_scored(scored, resp, items, respondent_index=rindex)
+        rel_job = suppressor.submit(suppress, rel_raw, keys=["wave", "dimension"], role_column=None)
+
+        # Team facts and what promotes or hinders (teams as the units), while the
+        # suppression settles.
+        teams_w = data.teams.filter(pl.col("wave").is_in(pl.Series(waves, dtype=pl.String).implode()))
+        rec_raw = recruitment_summary(teams_w, resp_df)
+        team_idx = team_means(rindex)
+        prom = conform(promoters(teams_w, team_idx, min_cell_n=min_cell_n), "promoters")
+        dist_raw = distribution_from_rollup(item_sums, items)
+
+        items_flagged = items_job.result()
+        items_out = conform(relevel(suppression.apply_suppression(items_flagged, keep=item_keys).drop("_n_base")),
+                            "items")
+        dist = dist_raw.join(
+            items_flagged.select(*item_keys[:4], "item_id", "_hidden", "_reason"),
+            on=[*item_keys[:4], "item_id"], how="left", maintain_order="left",
+        ).with_columns(pl.col("_hidden").fill_null(True), _confidential=pl.lit(False), reason=pl.lit(None, pl.String))
+        dist_out = conform(suppression.apply_suppression(dist, keep=[*item_keys, "level"]), "distributions")
+
+        idx_flagged = idx_job.result()
+        idx_out = conform(suppression.apply_suppression(idx_flagged, keep=idx_keys), "indices")
+        idx_for_comparison = idx_flagged.filter(pl.col("role_group") != "other").with_columns(
+            suppressed=pl.col("_hidden")
+        )
+        rel_out = conform(suppression.apply_suppression(rel_job.result(), keep=[*idx_keys, "k"]), "reliability")
+        counts_flagged = counts_job.result()
 
     # Comparisons, from figures flagged but not blanked: they inherit the flags.
     focus = idx_for_comparison.filter(pl.col("wave") == wave)
@@ -308,17 +336,6 @@ def prepare(
     else:
         changes = empty_frame("changes")
 
-    # Respondent counts by role (context), with complementary suppression over roles too.
-    role_counts = roll_up(
-        resp.with_columns(n=pl.lit(1, pl.Int64), role_group=pl.col("role")), ["wave", "role"], ["n"],
-        role_groups=False,
-    ).collect()
-    totals = roll_up(resp.with_columns(n=pl.lit(1, pl.Int64)), ["wave"], ["n"], role_groups=False).collect()
-    counts = pl.concat([role_counts, totals.with_columns(role=pl.lit("all")).select(role_counts.columns)])
-    counts_flagged = _suppress(
-        counts, sizes, ancestors, keys=["wave"], keep=[], role_column="role", role_total="all",
-        role_parts=ROLES, min_unit_n=min_unit_n, min_cell_n=min_cell_n, published=published,
-    )
     small = f"<{min_cell_n}"
     counts_out = suppression.apply_suppression(
         counts_flagged.with_columns(
@@ -335,13 +352,12 @@ def prepare(
     dq_out = conform(dq, "data_quality")
 
     # Recruitment (team facts: not people's answers; response rates are).
-    teams_w = data.teams.filter(pl.col("wave").is_in(pl.Series(waves, dtype=pl.String).implode()))
-    rec_raw = recruitment_summary(teams_w, resp_df)
     rr_flags = counts_flagged.select(
         "unit_level", "unit_id", "wave", pl.col("role").alias("category"), "_hidden",
         _resp_n=pl.col("n"),
     ).with_columns(indicator=pl.lit("response_rate"))
-    rec = rec_raw.join(rr_flags, on=["unit_level", "unit_id", "wave", "indicator", "category"], how="left")
+    rec = rec_raw.join(rr_flags, on=["unit_level", "unit_id", "wave", "indicator", "category"], how="left",
+                       maintain_order="left")
     rec = rec.with_columns(
         _hidden=(pl.col("indicator") == "response_rate")
         & (pl.col("_hidden").fill_null(True) | ((pl.col("count") > 0) & (pl.col("count") < min_cell_n))),
@@ -351,9 +367,6 @@ def prepare(
     ).drop("_resp_n")
     rec_out = conform(suppression.apply_suppression(
         rec, keep=["unit_level", "unit_id", "wave", "indicator", "category", "statistic"]), "recruitment")
-
-    team_idx = team_means(rindex)
-    prom = conform(promoters(teams_w, team_idx, min_cell_n=min_cell_n), "promoters")
 
     charts, progress = _run_charts(data)
     units = _units_frame(tree, data.teams)

@@ -159,45 +159,28 @@ def complementary(
     """
     if frame.height == 0:
         return frame
-    # Ties (equal n) are broken by position: make positions independent of row order.
-    sort_keys = [*keys, *([role_column] if role_column else []), "unit_level", "unit_id"]
-    original = frame
-    frame = frame.with_row_index("_orig").sort(sort_keys, maintain_order=True)
-    result = _complementary_sorted(frame, keys=keys, ancestors=ancestors, min_cell_n=min_cell_n,
-                                   role_column=role_column, role_total=role_total, role_parts=role_parts,
-                                   n_column=n_column)
-    return result.sort("_orig").drop("_orig").select(original.columns)
-
-
-def _complementary_sorted(
-    frame: pl.DataFrame,
-    *,
-    keys: Sequence[str],
-    ancestors: pl.DataFrame,
-    min_cell_n: int,
-    role_column: str | None,
-    role_total: str,
-    role_parts: Sequence[str],
-    n_column: str,
-) -> pl.DataFrame:
     parts = list(role_parts) if role_column else []
-    labels, templates = _role_lattice(parts, role_total) if role_column else ([role_total], [])
+    lattice, splits = _role_lattice(parts, role_total) if role_column else ([role_total], [])
+    # Figures are numbered (role code, unit) within their key group, with the published
+    # role labels in sorted order first: ties (equal n) are broken by that number, so
+    # the result does not depend on the order of the rows.
+    real = sorted({*parts, role_total})
+    labels = [*real, *[label for label in lattice if label not in real]]
     code_of = {label: i for i, label in enumerate(labels)}
     n_codes = len(labels)
 
-    # Integer codes: key group g, role code r, unit u.
     g = (
         frame.select(pl.struct(list(keys)).rank("dense").cast(pl.Int64) - 1)
         .to_series().to_numpy() if keys else np.zeros(frame.height, dtype=np.int64)
     )
     if role_column:
-        role_values = frame[role_column].to_list()
-        unknown_roles = sorted({v for v in role_values if v not in code_of})
+        roles = frame[role_column]
+        unknown_roles = sorted(set(roles.unique().to_list()) - set(real), key=str)
         if unknown_roles:
             raise ValueError(f"role values {unknown_roles} are not among {[*parts, role_total]}")
-        r = np.array([code_of[v] for v in role_values], dtype=np.int64)
+        r = roles.replace_strict({label: code_of[label] for label in real}, return_dtype=pl.Int64).to_numpy()
     else:
-        r = np.zeros(frame.height, dtype=np.int64)
+        r = np.full(frame.height, code_of[role_total], dtype=np.int64)
     unit_table = pl.concat([
         frame.select("unit_level", "unit_id"),
         ancestors.select(pl.col("part_level").alias("unit_level"), pl.col("part_id").alias("unit_id")),
@@ -206,119 +189,87 @@ def _complementary_sorted(
     u = frame.join(unit_table, on=["unit_level", "unit_id"], how="left", maintain_order="left")["_u"].to_numpy()
     n_groups = int(g.max()) + 1
     n_units = unit_table.height
-    if n_groups * n_codes * n_units > 200_000_000:  # pragma: no cover - far beyond a national batch
+    n_nodes = n_codes * n_units
+    if n_groups * n_nodes > 200_000_000:  # pragma: no cover - far beyond a national batch
         raise MemoryError("too many figures for complementary suppression in one call")
 
-    node_at = np.full((n_groups, n_codes, n_units), -1, dtype=np.int64)
-    node_at[g, r, u] = np.arange(frame.height)
-    n_real = frame[n_column].fill_null(0).cast(pl.Float64).to_numpy()
-    n_list = [n_real]
-    hidden_list = [frame["_hidden"].to_numpy().astype(bool)]
-    conf_list = [frame["_confidential"].to_numpy().astype(bool)]
-    count = frame.height
-    if role_column:
-        # Every role part of a unit that has a total, and every sum of parts (never
-        # published): sums are what differences across units give away.
-        total_code = code_of[role_total]
-        gg, uu = np.nonzero(node_at[:, total_code, :] >= 0)
-        n_cell = np.zeros((n_groups, n_codes, n_units))
-        n_cell[g, r, u] = n_real
-        for label in labels:
-            code = code_of[label]
-            if label == role_total:
-                continue
-            missing = node_at[gg, code, uu] < 0
-            k = int(missing.sum())
-            if k == 0:
-                continue
-            node_at[gg[missing], code, uu[missing]] = np.arange(count, count + k)
-            if label in parts:  # a part with nobody in it: a known zero
-                values = np.zeros(k)
-                hid = np.zeros(k, dtype=bool)
-                conf = np.zeros(k, dtype=bool)
-            else:
-                members = [code_of[m] for m in label.split("+")]
-                values = sum((n_cell[gg[missing], m, uu[missing]] for m in members), np.zeros(k))
-                hid = np.ones(k, dtype=bool)
-                conf = (values > 0) & (values < min_cell_n)
-            n_list.append(values)
-            hidden_list.append(hid)
-            conf_list.append(conf)
-            count += k
-    n = np.concatenate(n_list)
-    hidden = np.concatenate(hidden_list)
-    confidential = np.concatenate(conf_list)
-    group = np.full(count, -1, dtype=np.int64)
-    unit_of_node = np.full(count, -1, dtype=np.int64)
-    where = np.argwhere(node_at >= 0)
-    group[node_at[where[:, 0], where[:, 1], where[:, 2]]] = where[:, 0]
-    unit_of_node[node_at[where[:, 0], where[:, 1], where[:, 2]]] = where[:, 2]
+    # Every key group's figures on one grid of (role code, unit) nodes; a node with no
+    # row is a known zero (nobody in it).
+    node = r * n_units + u.astype(np.int64)
+    flat = g * n_nodes + node
+    if len(np.unique(flat)) != len(flat):
+        raise ValueError(f"more than one row per unit, role and key ({', '.join(keys)}) in the figures")
+    exists = np.zeros((n_groups, n_codes, n_units), dtype=bool)
+    n = np.zeros((n_groups, n_codes, n_units))
+    hidden = np.zeros((n_groups, n_codes, n_units), dtype=bool)
+    confidential = np.zeros((n_groups, n_codes, n_units), dtype=bool)
+    exists.reshape(-1)[flat] = True
+    n.reshape(-1)[flat] = frame[n_column].fill_null(0).cast(pl.Float64).to_numpy()
+    hidden.reshape(-1)[flat] = frame["_hidden"].to_numpy().astype(bool)
+    confidential.reshape(-1)[flat] = frame["_confidential"].to_numpy().astype(bool)
+    # Sums of role parts (never published) exist wherever the unit has a total: they
+    # are what differences across units give away.
+    total_code = code_of[role_total]
+    for label in labels[len(real):]:
+        code = code_of[label]
+        members = [code_of[m] for m in label.split("+")]
+        has = exists[:, total_code, :]
+        exists[:, code, :] = has
+        n[:, code, :] = np.where(has, n[:, members, :].sum(axis=1), 0.0)
+        hidden[:, code, :] = has
+        confidential[:, code, :] = has & (n[:, code, :] > 0) & (n[:, code, :] < min_cell_n)
 
-    # Relations "total = sum of parts": across unit levels for every role code …
+    # The relations "total = sum of parts" are the same in every key group: across
+    # unit levels for every role code, and within each unit every split of a sum of
+    # role parts into two.
     pairs = (
         ancestors.join(unit_table.rename({"_u": "_pu"}), left_on=["part_level", "part_id"],
                        right_on=["unit_level", "unit_id"], how="inner", maintain_order="left")
         .join(unit_table.rename({"_u": "_tu"}), left_on=["total_level", "total_id"],
               right_on=["unit_level", "unit_id"], how="inner", maintain_order="left")
     )
-    pu = pairs["_pu"].to_numpy()
-    tu = pairs["_tu"].to_numpy()
+    pu = pairs["_pu"].to_numpy().astype(np.int64)
+    tu = pairs["_tu"].to_numpy().astype(np.int64)
     pr = pairs["priority"].cast(pl.Int64).to_numpy()
-    totals = node_at[:, :, tu].reshape(-1)
-    part_nodes = node_at[:, :, pu].reshape(-1)
-    codes = np.broadcast_to(pr, (n_groups, n_codes, len(pr))).reshape(-1)
-    keep = (totals >= 0) & (part_nodes >= 0)
-    rel_total = [totals[keep]]
-    rel_part = [part_nodes[keep]]
-    rel_code = [codes[keep]]
-    # … and within each unit, every split of a sum of role parts into two.
-    for set_label, part_label, code in templates:
-        t_nodes = node_at[:, code_of[set_label], :].reshape(-1)
-        p_nodes = node_at[:, code_of[part_label], :].reshape(-1)
-        ok = (t_nodes >= 0) & (p_nodes >= 0)
-        rel_total.append(t_nodes[ok])
-        rel_part.append(p_nodes[ok])
-        rel_code.append(np.full(int(ok.sum()), code, dtype=np.int64))
-    # Number the figures group by group, so that each key group's relations and figures
-    # are one contiguous block of the matrix.
-    node_order = np.argsort(group, kind="stable")
-    position = np.empty(count, dtype=np.int64)
-    position[node_order] = np.arange(count)
-    all_total = position[np.concatenate(rel_total)]
+    offsets = (np.arange(n_codes, dtype=np.int64) * n_units)[:, None]
+    rel_total = [(offsets + tu).reshape(-1)]
+    rel_part = [(offsets + pu).reshape(-1)]
+    rel_code = [np.broadcast_to(pr, (n_codes, len(pr))).reshape(-1)]
+    units = np.arange(n_units, dtype=np.int64)
+    for set_label, part_label, code in splits:
+        rel_total.append(code_of[set_label] * n_units + units)
+        rel_part.append(code_of[part_label] * n_units + units)
+        rel_code.append(np.full(n_units, code, dtype=np.int64))
+    all_total = np.concatenate(rel_total)
     if len(all_total) == 0:
         return frame
-    # One relation per (total, code), numbered in that order.
-    total_idx, rel_codes, rel_idx = _number_relations(all_total, np.concatenate(rel_code), count)
+    # One relation per (total, code).
+    total_idx, rel_codes, rel_idx = _number_relations(all_total, np.concatenate(rel_code), n_nodes)
     priority = np.where(rel_codes < 8, rel_codes, 0).astype(np.int8)
     matrix = sparse.csr_matrix(
-        (np.ones(len(rel_idx)), (rel_idx, position[np.concatenate(rel_part)])), shape=(len(total_idx), count)
+        (np.ones(len(rel_idx)), (rel_idx, np.concatenate(rel_part))), shape=(len(total_idx), n_nodes)
     )
-    sorted_group = group[node_order]
-    node_bounds = np.searchsorted(sorted_group, np.arange(n_groups + 1))
-    rel_bounds = np.searchsorted(sorted_group[total_idx], np.arange(n_groups + 1))
-    n_s, hidden_s, conf_s = n[node_order], hidden[node_order], confidential[node_order]
-    unit_s = unit_of_node[node_order]
-    newly_s = np.zeros(count, dtype=bool)
+    unit_of = np.tile(units, n_codes)
+    exists_f = exists.reshape(n_groups, n_nodes)
+    n_f = n.reshape(n_groups, n_nodes)
+    hidden_f = hidden.reshape(n_groups, n_nodes)
+    conf_f = confidential.reshape(n_groups, n_nodes)
+    newly = np.zeros((n_groups, n_nodes), dtype=bool)
     # Figures with different keys (wave, item, …) never add up to each other: settle
     # each key group on its own (fewer rounds for most groups than for the slowest).
     for k in range(n_groups):
-        c0, c1 = int(node_bounds[k]), int(node_bounds[k + 1])
-        r0, r1 = int(rel_bounds[k]), int(rel_bounds[k + 1])
         # Without a confidential figure nothing can leak: every blank has n ≥ min_cell_n.
-        if r1 == r0 or not conf_s[c0:c1].any():
+        if not conf_f[k].any():
             continue
-        sub = matrix[r0:r1][:, c0:c1].tocsr()
-        g_hidden = hidden_s[c0:c1].copy()
-        newly_s[c0:c1] = _run_engine(sub, total_idx[r0:r1] - c0, priority[r0:r1], n_s[c0:c1], g_hidden,
-                                     conf_s[c0:c1], min_cell_n, unit_s[c0:c1])
-        hidden_s[c0:c1] = g_hidden
-    hidden = hidden_s[position]
-    newly = newly_s[position]
-    newly = newly[: frame.height]
-    hidden = hidden[: frame.height]
+        # A relation holds in this group when its total and at least one part exist.
+        active = np.flatnonzero(exists_f[k][total_idx] & (matrix @ exists_f[k].astype(float) > 0))
+        if len(active) == 0:
+            continue
+        newly[k] = _run_engine(matrix[active], total_idx[active], priority[active], n_f[k], hidden_f[k],
+                               conf_f[k], min_cell_n, unit_of)
     return frame.with_columns(
-        _hidden=pl.Series(hidden),
-        _reason=pl.when(pl.Series(newly)).then(pl.lit(COMPLEMENTARY)).otherwise(pl.col("_reason")),
+        _hidden=pl.Series(hidden_f.reshape(-1)[flat]),
+        _reason=pl.when(pl.Series(newly.reshape(-1)[flat])).then(pl.lit(COMPLEMENTARY)).otherwise(pl.col("_reason")),
     )
 
 
