@@ -116,3 +116,24 @@ def test_settings_recorded(prepared: Prepared) -> None:
 def test_compare_wave_must_be_earlier(sample_data: CanonicalData) -> None:
     with pytest.raises(ValueError, match="not earlier"):
         prepare(sample_data, wave="2025", compare_wave="2026")
+
+
+def test_a_visible_response_rate_counts_exactly_the_units_respondents(
+    prepared: Prepared, sample_data: CanonicalData
+) -> None:
+    # The count behind a shown rate must be a figure already published (and suppressed)
+    # as the unit's respondent count, never a new partial sum. Counted here from the
+    # respondents table directly.
+    resp = sample_data.respondents
+    column = {"team": "team_id", "municipality": "municipality_id", "network": "network_id"}
+    rates = prepared.recruitment.filter(indicator="response_rate", suppressed=False).drop_nulls("count")
+    assert rates.height > 0
+    for r in rates.iter_rows(named=True):
+        mine = resp.filter(wave=r["wave"])
+        if r["unit_level"] != "all":
+            mine = mine.filter(pl.col(column[r["unit_level"]]) == r["unit_id"])
+        if r["category"] != "all":
+            mine = mine.filter(role=r["category"])
+        assert r["count"] == mine.height, r
+    withheld = prepared.recruitment.filter(indicator="response_rate", reason="invited_not_known_for_every_team")
+    assert withheld["estimate"].is_null().all()

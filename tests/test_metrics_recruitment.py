@@ -60,16 +60,26 @@ def test_team_level_rows_count_teams() -> None:
     assert out.select("n", "estimate").row(0) == (1, 1.0)
 
 
-def test_response_rate_only_where_invited_known() -> None:
+def test_response_rate_only_where_every_teams_invited_is_known() -> None:
     resp = pl.DataFrame({"respondent_id": [f"r{i}" for i in range(9)], "wave": "w",
                          "team_id": ["a", "a", "a", "b", "b", "c", "c", "d", "d"],
                          "role": ["user_rep", "provider", "provider", "user_rep", "provider", "provider",
                                   "user_rep", "provider", "provider"]})
-    out = recruitment_summary(TEAMS, resp, levels=["network"]).filter(indicator="response_rate")
-    user = out.filter(category="user_rep").row(0, named=True)
-    # invited user reps known for a, b, d: 2 + 3 + 1 = 6; answered there: 1 + 1 + 0 = 2.
-    assert (user["n"], user["count"]) == (6, 2.0)
-    assert user["estimate"] == pytest.approx(2 / 6)
+    out = recruitment_summary(TEAMS, resp, levels=["network", "municipality"]).filter(indicator="response_rate")
+    oslo = out.filter(unit_id="0301", category="user_rep").row(0, named=True)
+    # Teams a and b (Oslo) know their invitations: 2 + 3 user reps invited, 1 + 1 answered.
+    assert (oslo["n"], oslo["count"]) == (5, 2.0)
+    assert oslo["estimate"] == pytest.approx(2 / 5)
+    assert (oslo["ci_low"], oslo["ci_high"]) == pytest.approx(proportion_confint(2, 5, method="wilson"))
+    everyone = out.filter(unit_id="0301", category="all").row(0, named=True)
+    # Every role: a invited 2 + 10, b 3 + 8 (other roles unknown → not "every role known").
+    assert everyone["estimate"] is None
+    # Team c's invitations are unknown: its municipality and the network get no rate
+    # (a rate over some of the teams would be a new sum of their respondents).
+    for unit in ("1103", "N"):
+        row = out.filter(unit_id=unit, category="user_rep").row(0, named=True)
+        assert (row["n"], row["count"], row["estimate"]) == (None, None, None)
+        assert row["reason"] == "invited_not_known_for_every_team"
 
 
 def test_promoters_team_means_welch() -> None:

@@ -360,7 +360,8 @@ def prepare(
                        maintain_order="left")
     rec = rec.with_columns(
         _hidden=(pl.col("indicator") == "response_rate")
-        & (pl.col("_hidden").fill_null(True) | ((pl.col("count") > 0) & (pl.col("count") < min_cell_n))),
+        & (pl.col("_hidden").fill_null(True) | ((pl.col("count") > 0) & (pl.col("count") < min_cell_n)))
+        .fill_null(False),
     ).with_columns(
         _reason=pl.when(pl.col("_hidden")).then(pl.lit(suppression.CELL_TOO_SMALL)),
         _confidential=pl.lit(False),

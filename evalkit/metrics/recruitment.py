@@ -121,22 +121,23 @@ def _response_rates(teams: pl.DataFrame, respondents: pl.DataFrame | pl.LazyFram
     frames = []
     for role in ROLES:
         col = f"invited_{role}"
-        if col not in teams.columns:
-            continue
+        invited = pl.col(col).cast(pl.Float64) if col in teams.columns else pl.lit(None, pl.Float64)
         part = (
-            teams.filter(pl.col(col).is_not_null())
-            .select(*_TEAM, invited=pl.col(col).cast(pl.Float64), role=pl.lit(role))
+            teams.select(*_TEAM, invited=invited, role=pl.lit(role))
+            .with_columns(unknown=pl.col("invited").is_null().cast(pl.Int64), invited=pl.col("invited").fill_null(0.0))
             .join(got, on=["wave", "team_id", "role"], how="left")
             .with_columns(pl.col("resp").fill_null(0.0))
         )
         frames.append(part)
-    if not frames:
-        return pl.DataFrame()
     long = pl.concat(frames)
     total = long.with_columns(role=pl.lit("all"))
-    rolled = roll_up(pl.concat([long, total]).lazy(), ["wave", "role"], ["invited", "resp"],
+    rolled = roll_up(pl.concat([long, total]).lazy(), ["wave", "role"], ["invited", "resp", "unknown"],
                      levels=levels, role_groups=False).collect()
-    n = rolled["invited"].to_numpy()
+    # A rate only where every team's invitations are known: then its count of
+    # respondents is the unit's own respondent count (suppressed with it), never a new
+    # sum of some of its teams that differences could work a small figure out of.
+    known = rolled["unknown"].to_numpy() == 0
+    n = np.where(known, rolled["invited"].to_numpy(), np.nan)
     x = np.minimum(rolled["resp"].to_numpy(), n)  # more answers than invitations: cap at 100 %
     low, high = wilson_arrays(x, n)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -146,12 +147,13 @@ def _response_rates(teams: pl.DataFrame, respondents: pl.DataFrame | pl.LazyFram
         indicator=pl.lit("response_rate"),
         category=pl.col("role"),
         statistic=pl.lit("share"),
-        n=pl.col("invited").cast(pl.Int64),
-        count=pl.col("resp"),
+        n=pl.Series(n).fill_nan(None).cast(pl.Int64),
+        count=pl.Series(np.where(known, rolled["resp"].to_numpy(), np.nan)).fill_nan(None),
         estimate=pl.Series(est).fill_nan(None),
         ci_low=pl.Series(low).fill_nan(None),
         ci_high=pl.Series(high).fill_nan(None),
-        reason=pl.when(pl.col("invited") == 0).then(pl.lit("none_invited")),
+        reason=pl.when(pl.col("unknown") > 0).then(pl.lit("invited_not_known_for_every_team"))
+        .when(pl.col("invited") == 0).then(pl.lit("none_invited")),
     )
 
 

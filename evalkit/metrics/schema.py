@@ -235,7 +235,7 @@ FRAMES: Final[dict[str, FrameSpec]] = {
             "used (share of teams), reps_trained, relatives_involved and any_reps_left "
             "(shares), recruitment_difficulty (mean, and share per level), "
             "months_to_recruit and reps_left (means), and response_rate per role (n "
-            "counts invited people there; only over teams whose invited count is known).",
+            "counts invited people; only for units where every team's invited count is known).",
             (
                 *UNIT, WAVE,
                 _c("indicator", S, "channel, reps_trained, relatives_involved, any_reps_left, "
