@@ -21,16 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbconvert import HTMLExporter
+from nbconvert import HTMLExporter, TemplateExporter
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets.config import Config
 
 from evalkit import __version__
+from evalkit.figure import FIGURE_MIME, HTML_MIME, PAGE_MIME
 from evalkit.i18n import D3_FORMAT_LOCALES, D3_TIME_LOCALES, Language, check_language, text
 
-FIGURE_MIME = "application/vnd.evalkit.figure+json"
-HTML_MIME = "application/vnd.evalkit.html+json"
-PAGE_MIME = "application/vnd.evalkit.page+json"
 EVALUATOR_NOTE_TAG = "evaluator-note"
 BUNDLE_FILE = "evalkit-charts.js"
 
@@ -58,8 +57,15 @@ def _asset(name: str) -> str:
     return (_TEMPLATES / "evalkit" / name).read_text(encoding="utf-8")
 
 
+_SHOWN = (FIGURE_MIME, HTML_MIME, "text/markdown")
+"""Output types a page shows (the template renders nothing for any other)."""
+
+
 class PageMetaPreprocessor(Preprocessor):
-    """Lift the page's language and title (an evalkit page output) into the resources."""
+    """Lift the page's language and title (an evalkit page output) into the resources,
+    and keep only the outputs the page shows, with only the data it shows: the
+    JupyterLab views (a Vega-Lite spec, text) and stray outputs (prints, DataFrames,
+    errors) are dropped before the exporter copies the notebook."""
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         meta: dict[str, Any] = {}
@@ -73,9 +79,13 @@ class PageMetaPreprocessor(Preprocessor):
                 if PAGE_MIME in data:
                     meta.update(data[PAGE_MIME])
                     continue
-                if FIGURE_MIME in data and data[FIGURE_MIME].get("spec_count"):
+                shown = next((mime for mime in _SHOWN if mime in data), None)
+                if shown is None:
+                    continue
+                if shown == FIGURE_MIME and data[FIGURE_MIME].get("spec_count"):
                     charts += int(data[FIGURE_MIME]["spec_count"])
-                kept.append(output)
+                kept.append(nbformat.from_dict({"output_type": "display_data", "metadata": {},
+                                                "data": {shown: data[shown]}}))
             cell["outputs"] = kept
         resources.setdefault("evalkit", {}).update({"page": meta, "chart_count": charts})
         return nb, resources
@@ -102,6 +112,31 @@ class DashboardExporter(HTMLExporter):
             TagRemovePreprocessor(remove_cell_tags={EVALUATOR_NOTE_TAG}, enabled=True), enabled=True
         )
 
+    def from_notebook_node(  # type: ignore[override]
+        self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        """The template's page as it renders it.
+
+        HTMLExporter would then parse the whole page with BeautifulSoup to add ``alt``
+        to images and ``tabindex`` to JupyterLab's cell wrappers; evalkit's template has
+        neither (its figures carry their own text), and the parse of a page with the
+        chart library inlined costs more than the rest of the export.
+        """
+        resources = self._init_resources(resources)  # type: ignore[no-untyped-call]
+        self.register_filter(  # type: ignore[no-untyped-call]
+            "filter_data_type",
+            WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+        )
+        html, out = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return html, out
+
+
+@cache
+def _exporter() -> DashboardExporter:
+    """One exporter per process: its Jinja template is compiled once (the batch's fork
+    server makes it before forking, so every unit inherits it)."""
+    return DashboardExporter()
+
 
 def export_html(
     notebook: Any,
@@ -114,7 +149,7 @@ def export_html(
     Parameters
     ----------
     notebook
-        The executed notebook.
+        The executed notebook (not changed).
     language
         Overrides the page language the notebook's report declared.
     bundle_href
@@ -122,9 +157,10 @@ def export_html(
         :func:`write_bundle`), for a site of many pages.
     """
     nb = nbformat.read(os.fspath(notebook), as_version=4) if isinstance(notebook, (str, os.PathLike)) else notebook
-    exporter = DashboardExporter()
     meta_pre = PageMetaPreprocessor()  # type: ignore[no-untyped-call]
-    nb, res = meta_pre.preprocess(nbformat.from_dict(nb), {})
+    # A shallow copy of the cells: the preprocessor replaces their output lists only.
+    slim = nbformat.NotebookNode({**nb, "cells": [nbformat.NotebookNode({**cell}) for cell in nb.cells]})
+    slim, res = meta_pre.preprocess(slim, {})
     page = res["evalkit"]["page"]
     lang: Language = check_language(language or page.get("lang", "nb"))
     resources_in = {
@@ -143,7 +179,7 @@ def export_html(
             ),
         }
     }
-    body, _ = exporter.from_notebook_node(nb, resources=resources_in)
+    body, _ = _exporter().from_notebook_node(slim, resources=resources_in)
     assert isinstance(body, str)
     return body
 

@@ -144,6 +144,19 @@ def test_a_small_batch_and_its_re_runs(tmp_path: Path, no_audit_findings: list[l
     assert all(any(p.name == "index.html" for p in paths) for paths in no_audit_findings)
     assert {p.name for p in no_audit_findings[-1]} == pages | {"municipality-3201.html", "index.html"}
 
+    # A unit taken out of the batch: its page goes from the folder (and the index and
+    # manifest); a file the batch never wrote stays.
+    (out / "notes-from-the-evaluator.html").write_text("<p>mine</p>", encoding="utf-8")
+    batch_file(tmp_path, municipalities='["0301", 3201]')
+    fifth = run(batch, out, work)
+    assert fifth.code == 0, fifth.text
+    assert "removed" in fifth.text and "municipality-1108.html" in fifth.text
+    assert not (out / "municipality-1108.html").exists()
+    assert (out / "notes-from-the-evaluator.html").is_file()
+    assert "municipality-1108" not in (out / "index.html").read_text(encoding="utf-8")
+    units = [u["unit"] for u in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["units"]]
+    assert "municipality:1108" not in units
+
 
 def test_index_page_is_offline_marked_and_escaped(tmp_path: Path, no_audit_findings: list[list[Path]]) -> None:
     out, work = tmp_path / "site", tmp_path / "work"

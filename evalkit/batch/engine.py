@@ -39,6 +39,17 @@ class CellTimeout(Exception):
     """A cell ran longer than the execution timeout."""
 
 
+def _output(output_type: str, **fields: Any) -> Any:
+    """A notebook output, as ``nbformat.v4.new_output`` makes it, without validating
+    each one on its own (papermill validates the notebook when it writes it)."""
+    output = nbformat.NotebookNode(output_type=output_type)
+    if output_type in ("display_data", "execute_result"):
+        fields["data"] = nbformat.from_dict(fields.get("data", {}))
+        fields["metadata"] = nbformat.from_dict(fields.get("metadata", {}))
+    output.update(fields)
+    return output
+
+
 class _Outputs:
     """The outputs of the cell being executed (shared by the hooks below)."""
 
@@ -52,7 +63,7 @@ class _Outputs:
 class _DisplayPublisher(DisplayPublisher):
     def publish(self, data: dict[str, Any], metadata: dict[str, Any] | None = None, source: Any = None,
                 *, transient: Any = None, update: bool = False, **kwargs: Any) -> None:
-        _Outputs.add(nbformat.v4.new_output("display_data", data=data, metadata=metadata or {}))
+        _Outputs.add(_output("display_data", data=data, metadata=metadata or {}))
 
     def clear_output(self, wait: bool = False) -> None:
         _Outputs.current.clear()
@@ -63,8 +74,8 @@ class _DisplayHook(DisplayHook):
         pass
 
     def write_format_data(self, format_dict: dict[str, Any], md_dict: dict[str, Any] | None = None) -> None:
-        _Outputs.add(nbformat.v4.new_output(
-            "execute_result", data=format_dict, metadata=md_dict or {}, execution_count=self.prompt_count))
+        _Outputs.add(_output("execute_result", data=format_dict, metadata=md_dict or {},
+                             execution_count=self.prompt_count))
 
     def finish_displayhook(self) -> None:
         self._is_active = False
@@ -83,7 +94,7 @@ class _Stream:
             if last is not None and last.get("output_type") == "stream" and last.get("name") == self.name:
                 last["text"] += text
             else:
-                _Outputs.add(nbformat.v4.new_output("stream", name=self.name, text=text))
+                _Outputs.add(_output("stream", name=self.name, text=text))
         return len(text)
 
     def flush(self) -> None:
@@ -103,8 +114,7 @@ class NotebookShell(InteractiveShell):
     display_pub_class = Type(_DisplayPublisher)
 
     def _showtraceback(self, etype: type[BaseException], evalue: BaseException, stb: list[str]) -> None:
-        _Outputs.add(nbformat.v4.new_output(
-            "error", ename=etype.__name__, evalue=str(evalue), traceback=list(stb)))
+        _Outputs.add(_output("error", ename=etype.__name__, evalue=str(evalue), traceback=list(stb)))
 
     def enable_gui(self, gui: Any = None) -> None:
         pass
@@ -176,8 +186,8 @@ def run_cells(nb_man: Any, execution_timeout: float | None = None) -> None:
             if not result.success:
                 if not any(o.get("output_type") == "error" for o in outputs):
                     error = result.error_before_exec or result.error_in_exec
-                    cell.outputs.append(nbformat.v4.new_output(
-                        "error", ename=type(error).__name__, evalue=str(error), traceback=[]))
+                    cell.outputs.append(_output("error", ename=type(error).__name__, evalue=str(error),
+                                                traceback=[]))
                 failed = True
                 nb_man.cell_exception(cell, cell_index=index, exception=result.error_in_exec)
         finally:

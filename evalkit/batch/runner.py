@@ -145,6 +145,7 @@ class BatchResult:
     work: Path
     notes: list[str] = field(default_factory=list)
     index_updated: bool = False
+    withdrawn: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -430,6 +431,11 @@ def run_batch(
                     published += 1
             if index_changed and index_ok:
                 _copy_into(staged_index, published_index)
+            # Pages this folder published for units that are no longer in the batch go,
+            # before the manifest forgets them (an interrupted run removes them next time).
+            withdrawn = _withdrawn_pages(previous, planned, out)
+            for page in withdrawn:
+                (out / page).unlink(missing_ok=True)
             entries = _entries(planned, outcomes, rejected_keys, out, plan)
             manifest = Manifest(
                 settings=_settings(plan, store, out),
@@ -462,10 +468,31 @@ def run_batch(
         reused_staged=sum(p.action == "staged" for p in planned),
         failed=failed, rejected=rejected, store_built=store.built, store_seconds=store.seconds,
         seconds=time.perf_counter() - start, published=published, out=out, work=work, notes=notes,
-        index_updated=index_changed and index_ok,
+        index_updated=index_changed and index_ok, withdrawn=withdrawn,
     )
     echo(summary_text(result, engine=engine, jobs=jobs, executor=executor))
     return result
+
+
+def _withdrawn_pages(previous: Manifest | None, planned: Sequence[Planned], out: Path) -> list[str]:
+    """Pages the previous manifest lists for units that are not in this batch.
+
+    Only names the batch itself writes (a plain ``*.html`` file name, never the index)
+    are considered: a file the manifest does not list, or one outside ``--out``, is
+    never touched.
+    """
+    if previous is None:
+        return []
+    current = {p.unit.key for p in planned} | {p.unit.page for p in planned}
+    gone = []
+    for entry in previous.units:
+        page = entry.page
+        if (not page or entry.unit in current or page in current or page == INDEX_FILE
+                or Path(page).name != page or not page.endswith(".html")):
+            continue
+        if (out / page).is_file():
+            gone.append(page)
+    return sorted(gone)
 
 
 def _comparable(manifest: Manifest) -> str:
@@ -576,7 +603,7 @@ def summary_text(result: BatchResult, *, engine: str, jobs: int, executor: str) 
     lines = []
     head = f"evalkit batch: {result.units} unit(s)"
     if (result.rendered == 0 and not result.store_built and not result.failed and not result.rejected
-            and not result.reused_staged and not result.index_updated):
+            and not result.reused_staged and not result.index_updated and not result.withdrawn):
         lines.append(f"{head}: nothing changed — the prepared store and all {result.unchanged} page(s) are up to date; "
                      "nothing prepared, nothing rendered")
     else:
@@ -593,6 +620,9 @@ def summary_text(result: BatchResult, *, engine: str, jobs: int, executor: str) 
     index = ", index.html updated" if result.index_updated else ""
     lines.append(f"  {result.published} page(s) published to {result.out}{index} in {result.seconds:.1f} s{per_page}")
     lines.append(f"  work folder: {result.work}")
+    if result.withdrawn:
+        lines.append(f"  {len(result.withdrawn)} page(s) of units no longer in the batch removed from {result.out}: "
+                     + ", ".join(result.withdrawn[:10]) + (" …" if len(result.withdrawn) > 10 else ""))
     for key, error in result.failed:
         lines.append(f"  FAILED {key}: {error}")
     for key, why in result.rejected:
