@@ -32,7 +32,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from evalkit.render import FIGURE_MIME, HTML_MIME, PAGE_MIME
+FIGURE_MIME = "application/vnd.evalkit.figure+json"
+HTML_MIME = "application/vnd.evalkit.html+json"
+PAGE_MIME = "application/vnd.evalkit.page+json"
+"""Output types of evalkit's figures, blocks and page metadata: what the page export
+(:mod:`evalkit.render`) shows. Defined here, so that a notebook building a report never
+imports nbconvert."""
 
 Source = Literal["survey", "teams", "measures"]
 LAB_VEGALITE_MIME = "application/vnd.vegalite.v5+json"
