@@ -134,10 +134,15 @@ def _write_grouped(frame: pl.DataFrame, path: Path) -> dict[str, int]:
         if frame.height == 0:
             writer.write_table(table)
             return index
-        for i, (part,) in enumerate(frame.select("_partition").unique(maintain_order=True).rows()):
-            chunk = frame.filter(pl.col("_partition") == part).to_arrow().cast(table.schema)
-            writer.write_table(chunk, row_group_size=max(chunk.num_rows, 1))
+        # The frame is sorted by partition: each partition is one run of rows, a slice.
+        runs = frame.select(pl.col("_partition").rle()).unnest("_partition")
+        if runs["value"].n_unique() != runs.height:
+            raise ValueError("the frame is not sorted by partition")
+        offset = 0
+        for i, (length, part) in enumerate(runs.select("len", "value").rows()):
+            writer.write_table(table.slice(offset, length), row_group_size=max(length, 1))
             index[str(part)] = i
+            offset += length
     return index
 
 
