@@ -17,6 +17,18 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["bench_prepare.py", "bench_import.py", "bench_batch.py"]
+KEPT_HEADING = "## Stress"
+"""The stress run (``stress_batch.py --record``, not part of ``make bench``: it takes an
+hour) writes its own section, from this heading to the end; ``make bench`` keeps it."""
+
+
+def kept_section(results: Path) -> str:
+    """The stress section of an existing RESULTS.md ('' when there is none)."""
+    if not results.is_file():
+        return ""
+    text = results.read_text(encoding="utf-8")
+    at = text.find("\n" + KEPT_HEADING)
+    return text[at + 1:] if at >= 0 else ""
 
 
 def main() -> int:
@@ -47,7 +59,9 @@ def main() -> int:
         f"{platform.system()} {platform.release()}.\n"
         "Every figure was measured in the same run as the straightforward way it is compared with.\n"
     )
-    (HERE / "RESULTS.md").write_text(header + "\n" + "\n".join(sections), encoding="utf-8")
+    results = HERE / "RESULTS.md"
+    kept = kept_section(results)
+    results.write_text(header + "\n" + "\n".join(sections) + ("\n" + kept if kept else ""), encoding="utf-8")
     print(f"wrote {HERE / 'RESULTS.md'}")
     return 1 if failed else 0
 

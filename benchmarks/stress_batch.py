@@ -1,6 +1,6 @@
 """Stress run of ``evalkit batch`` (not part of the test suite).
 
-    .venv/bin/python benchmarks/stress_batch.py [--data DIR] [--jobs N] [--rounds 3] [--engines fast kernel]
+    .venv/bin/python benchmarks/stress_batch.py [--data DIR] [--jobs N] [--rounds 3] [--engines fast kernel] [--record]
 
 The national municipality batch (357 units) with ``--jobs`` above the core count
 (default: twice the cores), ``--rounds`` times with the default engine and ``--rounds``
@@ -9,6 +9,9 @@ every round it checks: no unit failed (the manifest), every page is in ``--out``
 complete, no temporary file is left in ``--out`` or the work folder, and no unit process
 or kernel outlived the batch. Exit 0 when every round passed.
 
+With ``--record`` the result replaces the "Stress" section of benchmarks/RESULTS.md
+(``make bench`` keeps that section when it rewrites the rest).
+
 Disclosure-audit rejections are reported separately from failures: they are verdicts on
 the pages, not faults of the batch.
 """
@@ -16,6 +19,7 @@ the pages, not faults of the batch.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shlex
@@ -70,8 +74,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--engines", nargs="+", default=["fast", "kernel"], choices=["fast", "kernel"])
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--record", action="store_true", help="write the result into benchmarks/RESULTS.md")
     args = parser.parse_args()
 
+    started = dt.datetime.now(dt.UTC)
     data = args.data.resolve()
     if not (data / "respondents.parquet").is_file():
         subprocess.run([EVALKIT, "sample", "--out", str(data), "--seed", "7", "--scale", "national"], check=True)
@@ -83,6 +89,12 @@ def main() -> int:
         f"municipalities:\n  notebook: {REPO / 'notebooks' / 'municipality_report.ipynb'}\n  units: all\n",
         encoding="utf-8",
     )
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+        lines.append(text)
+
     print(f"{os.cpu_count()} cores, --jobs {args.jobs}; scratch {scratch}", flush=True)
     all_ok = True
     try:
@@ -97,7 +109,7 @@ def main() -> int:
                 seconds = time.perf_counter() - start
                 if done.returncode == 2 or not (out / "manifest.json").is_file():
                     print(done.stderr)
-                    print(f"round {engine} #{round_number}: did not run (exit {done.returncode})")
+                    say(f"round {engine} #{round_number}: did not run (exit {done.returncode})")
                     all_ok = False
                     continue
                 manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -106,16 +118,35 @@ def main() -> int:
                 problems = check_round(out, work, units)
                 rejected = sum(u["status"] == "rejected" for u in manifest["units"])
                 verdict = "ok" if not problems else f"{len(problems)} problem(s)"
-                print(f"round {engine} #{round_number}: {seconds:.0f} s, {units} units, {rejected} rejected by the "
-                      f"audit, exit {done.returncode}: {verdict}")
-                print(f"  $ {shlex.join(command)}")
+                say(f"round {engine} #{round_number}: {seconds:.0f} s, {units} units, {rejected} rejected by the "
+                    f"audit, exit {done.returncode}: {verdict}")
+                say(f"  $ {shlex.join(command)}")
                 for problem in problems[:20]:
-                    print(f"  - {problem}")
+                    say(f"  - {problem}")
                 all_ok = all_ok and not problems
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print("stress: " + ("no failures" if all_ok else "FAILURES"))
+    say("stress: " + ("no failures" if all_ok else "FAILURES"))
+    if args.record:
+        record(lines, args, started)
     return 0 if all_ok else 1
+
+
+def record(lines: list[str], args: argparse.Namespace, started: dt.datetime) -> None:
+    """Replace the Stress section of benchmarks/RESULTS.md with this run's result."""
+    results = REPO / "benchmarks" / "RESULTS.md"
+    text = results.read_text(encoding="utf-8") if results.is_file() else "# Benchmark results\n"
+    at = text.find("\n## Stress")
+    head = text if at < 0 else text[: at + 1]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=REPO, check=False).stdout.strip() or "unknown"
+    section = (
+        "## Stress (`stress_batch.py`, issue 8; not part of `make bench`)\n\n"
+        f"Run {started:%Y-%m-%d %H:%M} UTC on commit {commit}, {os.cpu_count()} cores, "
+        f"`--jobs {args.jobs}`: `.venv/bin/python benchmarks/stress_batch.py --rounds {args.rounds} "
+        f"--jobs {args.jobs} --engines {' '.join(args.engines)} --record`\n\n```\n" + "\n".join(lines) + "\n```\n"
+    )
+    results.write_text(head.rstrip("\n") + "\n\n" + section, encoding="utf-8")
 
 
 if __name__ == "__main__":
