@@ -466,11 +466,6 @@ def _id_pattern(ids: Iterable[str]) -> tuple[str | None, frozenset[str], frozens
     return pattern, searched, alphabet
 
 
-def _cache_home() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "evalkit"
-
-
 @cache
 def known_bundle() -> tuple[int, str] | None:
     """(UTF-8 length, SHA-256) of the chart library evalkit inlines, or None.
@@ -488,7 +483,9 @@ def known_bundle() -> tuple[int, str] | None:
     except (PackageNotFoundError, OSError):
         return None
     render_hash = hashlib.sha256(render_source).hexdigest()[:12]
-    memo = _cache_home() / f"chart-bundle-{vl_version}-{render_hash}.json"
+    from evalkit.cachedir import cache_home
+
+    memo = cache_home() / f"chart-bundle-{vl_version}-{render_hash}.json"
     try:
         raw = json.loads(memo.read_text(encoding="utf-8"))
         return int(raw["length"]), str(raw["sha256"])

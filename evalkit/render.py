@@ -27,6 +27,7 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets.config import Config
 
 from evalkit import __version__
+from evalkit.cachedir import bundle_cache_file, read_cached_bundle, write_cached_bundle
 from evalkit.figure import FIGURE_MIME, HTML_MIME, PAGE_MIME
 from evalkit.i18n import D3_FORMAT_LOCALES, D3_TIME_LOCALES, Language, check_language, text
 
@@ -38,13 +39,23 @@ _TEMPLATES = Path(str(resources.files("evalkit").joinpath("templates")))
 
 @cache
 def chart_bundle() -> str:
-    """The Vega + Vega-Lite + Vega-Embed JavaScript (from vl-convert), offline."""
+    """The Vega + Vega-Lite + Vega-Embed JavaScript (from vl-convert), offline.
+
+    Making it starts vl-convert's JavaScript runtime (~2 s), so it is cached on this
+    machine (:func:`bundle_cache_file`) and read from there by later processes.
+    """
+    cache_file = bundle_cache_file()
+    cached = read_cached_bundle(cache_file)
+    if cached is not None:
+        return cached
     import vl_convert
 
     bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the stub marks an optional argument required
     assert isinstance(bundle, str)
     # The bundle sits inside a <script> element: make sure no "</script" ends it early.
-    return bundle.replace("</script", "<\\/script")
+    bundle = bundle.replace("</script", "<\\/script")
+    write_cached_bundle(cache_file, bundle)
+    return bundle
 
 
 def chart_bundle_sha256() -> str:

@@ -357,3 +357,29 @@ def test_interrupt_half_way_then_resume(tmp_path: Path) -> None:
 
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert f"{4 - len(staged)} rendered" in resumed.stderr and f"{len(staged)} finished earlier" in resumed.stderr
+
+
+def test_a_cold_batch_warms_its_fork_server_while_the_store_is_built(
+        tmp_path: Path, no_audit_findings: list[list[Path]]) -> None:
+    """(The subprocess runs the real audit; the stand-in covers the in-process batch.)"""
+    # A fresh process, so that this batch starts its own fork server: early, before the
+    # store is built (enough units for a warm-up, no store yet), its warm-up unit waiting
+    # for the store.
+    nine = '["0301", 1103, 1108, 1505, 1506, 1804, 3103, 3105, 3107]'
+    batch = batch_file(tmp_path, municipalities=nine, networks=None)
+    out, work = tmp_path / "site", tmp_path / "work"
+    done = subprocess.run([str(Path(sys.executable).parent / "evalkit"), "batch", str(batch), "--out", str(out),
+                           "--work", str(work), "--no-progress"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "9 rendered" in done.stderr
+    assert len(list(out.glob("municipality-*.html"))) == 9
+    assert (work / "warmup" / "store-ready").is_file()
+    warmup = json.loads((work / "warmup" / "task.json").read_text(encoding="utf-8"))
+    assert warmup["input_hash"] == "warm-up" and warmup["parameters"]["prepared_dir"] == str(work / "prepared")
+    # The pages are the pages a batch without the early start makes (this process's).
+    (tmp_path / "single").mkdir()
+    single = batch_file(tmp_path / "single", municipalities='["0301"]', networks=None)
+    alone = run(single, tmp_path / "alone", tmp_path / "alone-work")
+    assert alone.code == 0, alone.text
+    assert normalised((tmp_path / "alone" / "municipality-0301.html").read_text(encoding="utf-8")) == \
+        normalised((out / "municipality-0301.html").read_text(encoding="utf-8"))

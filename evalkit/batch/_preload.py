@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evalkit.batch.worker import BUNDLE_CACHE_ENV, FORK_SERVER_ENV, WARMUP_TASK_ENV
+from evalkit.batch.worker import BUNDLE_CACHE_ENV, FORK_SERVER_ENV, STORE_READY_ENV, WARMUP_TASK_ENV
 
 TEMPLATE_MODULES = ("evalkit.charts.survey", "evalkit.charts.runcharts")
 """Modules whose cached builders the warm-up replays (pure Altair: no polars, no I/O)."""
@@ -56,7 +56,7 @@ def polars_pool_started() -> bool:
     return any(n.startswith("polars-") and n[len("polars-"):].isdigit() for n in names)
 
 
-def _bundle_from_helper(cache: Path) -> str | None:
+def _bundle_from_helper() -> str | None:
     """Make the Vega bundle in a forked helper (vl-convert's threads stay there)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -79,25 +79,21 @@ def _bundle_from_helper(cache: Path) -> str | None:
     _, status = os.waitpid(pid, 0)
     if status != 0 or not data:
         return None
-    text = data.decode("utf-8")
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(cache)
-    except OSError:
-        pass
-    return text
+    return data.decode("utf-8")
 
 
 def _install_bundle() -> None:
-    from evalkit import render
+    from evalkit import cachedir, render
 
     location = os.environ.get(BUNDLE_CACHE_ENV)
     if not location:
         return
     cache = Path(location)
-    text = cache.read_text(encoding="utf-8") if cache.is_file() else _bundle_from_helper(cache)
+    text = cachedir.read_cached_bundle(cache)
+    if text is None:
+        text = _bundle_from_helper()
+        if text:
+            cachedir.write_cached_bundle(cache, text)
     if text:
         # evalkit.render.chart_bundle is a cached call into vl-convert; hand the page
         # exporter the same text without starting vl-convert here.
@@ -222,10 +218,25 @@ def _record_template_calls(task_file: Path) -> list[tuple[str, str, tuple[Any, .
     return calls_back
 
 
+def _wait_for_store() -> bool:
+    """A server started while the store is built waits for it (False: it never came,
+    or the batch that started this server is gone)."""
+    location = os.environ.get(STORE_READY_ENV)
+    if not location:
+        return True
+    parent = os.getppid()
+    deadline = time.monotonic() + WARMUP_SECONDS
+    while time.monotonic() < deadline and os.getppid() == parent:
+        if Path(location).is_file():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def _templates() -> None:
     global UNSAFE
     location = os.environ.get(WARMUP_TASK_ENV)
-    if not location or not Path(location).is_file():
+    if not location or not Path(location).is_file() or not _wait_for_store():
         return
     for module_name, name, args, kwargs in _record_template_calls(Path(location)):
         try:

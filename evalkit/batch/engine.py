@@ -4,7 +4,8 @@ Starting a Jupyter kernel costs ~1.5 s of CPU (plus importing evalkit again, ~3 
 a dashboard's own work is far less. The ``evalkit`` engine, registered with papermill
 (``papermill -e evalkit`` or ``pm.execute_notebook(..., engine_name="evalkit")``), runs
 the cells in an IPython shell inside the calling process and records their outputs
-exactly as a kernel would: ``execute_result`` from the display hook, ``display_data``
+as a kernel would (a figure's JupyterLab copy of its Vega-Lite spec excepted: the page
+never reads it): ``execute_result`` from the display hook, ``display_data``
 from ``display()``, ``stream`` from print and ``error`` with the traceback, so the page
 export (:mod:`evalkit.render`) sees the same notebook either way.
 
@@ -31,6 +32,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from papermill.engines import Engine, papermill_engines
 from traitlets import Type
 from traitlets.config import Config
+
+from evalkit.figure import FIGURE_MIME, LAB_VEGALITE_MIME
 
 ENGINE_NAME = "evalkit"
 
@@ -63,6 +66,10 @@ class _Outputs:
 class _DisplayPublisher(DisplayPublisher):
     def publish(self, data: dict[str, Any], metadata: dict[str, Any] | None = None, source: Any = None,
                 *, transient: Any = None, update: bool = False, **kwargs: Any) -> None:
+        if FIGURE_MIME in data:
+            # A figure's Vega-Lite copy is for JupyterLab; the page draws the spec inside
+            # the figure's HTML. Left out, the executed notebook is half the JSON to write.
+            data = {k: v for k, v in data.items() if k != LAB_VEGALITE_MIME}
         _Outputs.add(_output("display_data", data=data, metadata=metadata or {}))
 
     def clear_output(self, wait: bool = False) -> None:

@@ -115,6 +115,13 @@ class Launcher:
         if self._context is not None:
             self._context.set_forkserver_preload(["__main__", PRELOAD_MODULE])
 
+    def prestart(self) -> None:
+        """Start the fork server now (it warms up in the background); no-op otherwise."""
+        if self._context is not None:
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+
     def start(self, task: UnitTask, task_file: Path) -> Running:
         if self._context is not None:
             process = self._context.Process(target=child_main, args=(task.to_json(),),

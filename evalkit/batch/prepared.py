@@ -123,15 +123,26 @@ def store_settings(folder: Path) -> dict[str, Any]:
     return settings if isinstance(settings, dict) else {}
 
 
+def _current_store(plan: BatchPlan, work: Path) -> tuple[str, dict[str, str] | None]:
+    """The store's input hash, and the unit digests when the store in ``work`` is up to date."""
+    input_hash = sha256_text(_canonical_json(store_inputs(plan)))
+    wanted = {u.key for _, u in plan.units()}
+    current = store_settings(work / STORE_DIR).get("input_hash")
+    digests = _read_digests(work / DIGESTS_FILE, input_hash) if current == input_hash else None
+    return input_hash, digests if digests is not None and wanted <= set(digests) else None
+
+
+def store_is_current(plan: BatchPlan, work: Path) -> bool:
+    """True when :func:`ensure_store` will find nothing to build."""
+    return _current_store(plan, work)[1] is not None
+
+
 def ensure_store(plan: BatchPlan, work: Path) -> StoreState:
     """Build the prepared store in ``work`` unless an up-to-date one is there."""
     start = time.perf_counter()
     folder = work / STORE_DIR
-    input_hash = sha256_text(_canonical_json(store_inputs(plan)))
-    wanted = {u.key for _, u in plan.units()}
-    current = store_settings(folder).get("input_hash")
-    digests = _read_digests(work / DIGESTS_FILE, input_hash) if current == input_hash else None
-    if digests is not None and wanted <= set(digests):
+    input_hash, digests = _current_store(plan, work)
+    if digests is not None:
         return StoreState(folder, input_hash, False, time.perf_counter() - start, digests)
 
     from evalkit import canonical

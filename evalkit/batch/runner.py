@@ -44,16 +44,18 @@ from evalkit.batch.manifest import (
     relative_notebook,
 )
 from evalkit.batch.prepared import (
+    STORE_DIR,
     StoreState,
     ensure_store,
     file_hash,
     manifest_parameters,
     reference_hash,
+    store_is_current,
     store_settings,
     template_hash,
     unit_input_hash,
 )
-from evalkit.batch.worker import Engine, UnitOutcome, UnitTask
+from evalkit.batch.worker import STORE_READY_ENV, Engine, UnitOutcome, UnitTask
 from evalkit.errors import ExitCode, InputError, JobFailed
 
 Executor = Literal["local", "dask"]
@@ -102,9 +104,10 @@ class WorkFolders:
 
     @property
     def bundle_cache(self) -> Path:
-        import vl_convert
+        """The chart library's cache: the machine's (kept across work folders)."""
+        from evalkit.cachedir import bundle_cache_file
 
-        return self.root / "cache" / f"chart-bundle-{getattr(vl_convert, '__version__', 'x')}.js"
+        return bundle_cache_file()
 
     def make(self) -> None:
         for folder in (self.staging, self.results, self.executed, self.rejected, self.tasks):
@@ -238,8 +241,55 @@ def _task(p: Planned, folders: WorkFolders, store: StoreState, engine: Engine, c
     )
 
 
+def _warmup_file(folders: WorkFolders) -> Path:
+    return folders.root / "warmup" / "task.json"
+
+
+def _ready_file(folders: WorkFolders) -> Path:
+    return folders.root / "warmup" / "store-ready"
+
+
+def _early_launcher(plan: BatchPlan, folders: WorkFolders, engine: Engine, executor: Executor) -> Any:
+    """Start the fork server now, while the prepared store is built, when the store is
+    stale and the batch is large enough for a warm-up (a store that is up to date means
+    a re-run that may render nothing: no server is started for it).
+
+    The server imports and warms up in parallel with the store build; its last step,
+    learning the chart templates from a warm-up unit, waits for the store
+    (``STORE_READY_ENV``). Returns the launcher, or None (the units then get one later).
+    """
+    units = list(plan.units())
+    if engine != "fast" or executor != "local" or len(units) < WARMUP_MIN_UNITS or store_is_current(plan, folders.root):
+        return None
+    from evalkit.batch.pool import Launcher
+
+    section, unit = units[0]
+    warmup = UnitTask(
+        key=unit.key, notebook=str(section.notebook),
+        parameters=section.unit_parameters(unit, str(folders.root / STORE_DIR)),
+        executed=str(folders.executed / f"{Path(unit.page).stem}.ipynb"), staged=str(folders.staging / unit.page),
+        result=str(_result_path(folders, unit)), input_hash="warm-up", engine=engine,
+    )
+    ready = _ready_file(folders)
+    ready.unlink(missing_ok=True)
+    os.environ[STORE_READY_ENV] = str(ready)
+    launcher = Launcher("forkserver", bundle_cache=folders.bundle_cache, warmup=warmup,
+                        warmup_file=_warmup_file(folders))
+    launcher.prestart()
+    del os.environ[STORE_READY_ENV]  # the server has its copy; later servers of this process must not wait
+    return launcher
+
+
+def _store_ready(folders: WorkFolders) -> None:
+    """Tell the fork server started by :func:`_early_launcher` that the store is there."""
+    ready = _ready_file(folders)
+    ready.parent.mkdir(parents=True, exist_ok=True)
+    ready.write_text("ready\n", encoding="utf-8")
+
+
 def _render(tasks: Sequence[UnitTask], *, executor: Executor, scheduler: str | None, jobs: int,
-            timeout: float | None, retries: int, progress: bool | None, folders: WorkFolders) -> dict[str, UnitOutcome]:
+            timeout: float | None, retries: int, progress: bool | None, folders: WorkFolders,
+            launcher: Any = None) -> dict[str, UnitOutcome]:
     if not tasks:
         return {}
     if executor == "dask":
@@ -249,11 +299,12 @@ def _render(tasks: Sequence[UnitTask], *, executor: Executor, scheduler: str | N
                            progress=progress, task_dir=folders.tasks)
     from evalkit.batch.pool import Launcher, progress_bar, supervise
 
-    # Many units: the fork server first renders one of them (outputs thrown away) to
-    # learn the chart templates every unit needs, and builds them once for all.
-    many = len(tasks) >= WARMUP_MIN_UNITS and tasks[0].engine == "fast"  # a kernel builds charts elsewhere
-    launcher = Launcher("forkserver", bundle_cache=folders.bundle_cache,
-                        warmup=tasks[0] if many else None, warmup_file=folders.root / "warmup" / "task.json")
+    if launcher is None:
+        # Many units: the fork server first renders one of them (outputs thrown away) to
+        # learn the chart templates every unit needs, and builds them once for all.
+        many = len(tasks) >= WARMUP_MIN_UNITS and tasks[0].engine == "fast"  # a kernel builds charts elsewhere
+        launcher = Launcher("forkserver", bundle_cache=folders.bundle_cache,
+                            warmup=tasks[0] if many else None, warmup_file=_warmup_file(folders))
     with progress_bar(len(tasks), progress) as bar:
         return supervise(tasks, jobs=jobs, timeout=timeout, retries=retries, launcher=launcher,
                          task_dir=folders.tasks, progress=bar)
@@ -374,13 +425,18 @@ def run_batch(
     with _locked(work):
         folders.make()
         folders.clean_temporary()
-        store = ensure_store(plan, work)
+        launcher = _early_launcher(plan, folders, engine, executor)
+        try:
+            store = ensure_store(plan, work)
+        finally:
+            if launcher is not None:
+                _store_ready(folders)
         previous = read_manifest(out)
         planned = _plan_units(plan, store, previous, out, folders, force)
         to_render = [p for p in planned if p.action == "render"]
         tasks = [_task(p, folders, store, engine, cell_timeout=None) for p in to_render]
         outcomes = _render(tasks, executor=executor, scheduler=scheduler, jobs=jobs, timeout=timeout,
-                           retries=retries, progress=progress, folders=folders)
+                           retries=retries, progress=progress, folders=folders, launcher=launcher)
         for p in planned:
             if p.action == "staged":
                 outcomes[p.unit.key] = UnitOutcome.from_json(_result_path(folders, p.unit).read_text(encoding="utf-8"))

@@ -38,6 +38,9 @@ FORK_SERVER_ENV = "EVALKIT_BATCH_FORK_SERVER"
 """Environment variable: set to 1 for the fork server, whose preload then warms up."""
 WARMUP_TASK_ENV = "EVALKIT_BATCH_WARMUP_TASK"
 """Environment variable: a task file the fork server renders once to warm its caches."""
+STORE_READY_ENV = "EVALKIT_BATCH_STORE_READY"
+"""Environment variable: a file whose appearance tells a fork server started early that
+the prepared store (which its warm-up unit reads) is built."""
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
