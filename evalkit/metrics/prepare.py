@@ -309,6 +309,13 @@ def prepare(
         prom = conform(promoters(teams_w, team_idx, min_cell_n=min_cell_n), "promoters")
         dist_raw = distribution_from_rollup(item_sums, items)
 
+        # What needs no suppression, or only the counts (settled first), while the
+        # thread settles the rest.
+        charts, progress = _run_charts(data)
+        units = _units_frame(tree, data.teams)
+        counts_out, dq_out, rec_out = _counts_quality_recruitment(
+            counts_job.result(), items_raw, totals, rec_raw, data.rejections, min_cell_n=min_cell_n)
+
         items_flagged = items_job.result()
         items_out = conform(relevel(suppression.apply_suppression(items_flagged, keep=item_keys).drop("_n_base")),
                             "items")
@@ -320,57 +327,20 @@ def prepare(
 
         idx_flagged = idx_job.result()
         idx_out = conform(suppression.apply_suppression(idx_flagged, keep=idx_keys), "indices")
+        # Comparisons, from figures flagged but not blanked: they inherit the flags.
         idx_for_comparison = idx_flagged.filter(pl.col("role_group") != "other").with_columns(
             suppressed=pl.col("_hidden")
         )
+        focus = idx_for_comparison.filter(pl.col("wave") == wave)
+        gaps = conform(comparisons.role_gaps(focus), "gaps")
+        bench = conform(comparisons.benchmarks(focus, tree, min_cell_n=min_cell_n), "benchmarks")
+        if compare_wave is not None:
+            changes = conform(comparisons.wave_changes(idx_for_comparison, wave=wave, compare_wave=compare_wave),
+                              "changes")
+        else:
+            changes = empty_frame("changes")
         rel_out = conform(suppression.apply_suppression(rel_job.result(), keep=[*idx_keys, "k"]), "reliability")
-        counts_flagged = counts_job.result()
 
-    # Comparisons, from figures flagged but not blanked: they inherit the flags.
-    focus = idx_for_comparison.filter(pl.col("wave") == wave)
-    gaps = conform(comparisons.role_gaps(focus), "gaps")
-    bench = conform(comparisons.benchmarks(focus, tree, min_cell_n=min_cell_n), "benchmarks")
-    if compare_wave is not None:
-        changes = conform(comparisons.wave_changes(idx_for_comparison, wave=wave, compare_wave=compare_wave),
-                          "changes")
-    else:
-        changes = empty_frame("changes")
-
-    small = f"<{min_cell_n}"
-    counts_out = suppression.apply_suppression(
-        counts_flagged.with_columns(
-            n_display=pl.when(~pl.col("_hidden")).then(pl.col("n").cast(pl.String))
-            .when((pl.col("n") > 0) & (pl.col("n") < min_cell_n)).then(pl.lit(small))
-            .otherwise(pl.lit("–"))
-        ),
-        keep=["unit_level", "unit_id", "wave", "role", "n_display"],
-    )
-    counts_out = conform(_sort_counts(counts_out), "respondent_counts")
-
-    # Data quality: answers, don't-know and missing over all items; rejections per unit.
-    dq = _data_quality(items_raw, data.rejections, totals, counts_flagged)
-    dq_out = conform(dq, "data_quality")
-
-    # Recruitment (team facts: not people's answers; response rates are).
-    rr_flags = counts_flagged.select(
-        "unit_level", "unit_id", "wave", pl.col("role").alias("category"), "_hidden",
-        _resp_n=pl.col("n"),
-    ).with_columns(indicator=pl.lit("response_rate"))
-    rec = rec_raw.join(rr_flags, on=["unit_level", "unit_id", "wave", "indicator", "category"], how="left",
-                       maintain_order="left")
-    rec = rec.with_columns(
-        _hidden=(pl.col("indicator") == "response_rate")
-        & (pl.col("_hidden").fill_null(True) | ((pl.col("count") > 0) & (pl.col("count") < min_cell_n)))
-        .fill_null(False),
-    ).with_columns(
-        _reason=pl.when(pl.col("_hidden")).then(pl.lit(suppression.CELL_TOO_SMALL)),
-        _confidential=pl.lit(False),
-    ).drop("_resp_n")
-    rec_out = conform(suppression.apply_suppression(
-        rec, keep=["unit_level", "unit_id", "wave", "indicator", "category", "statistic"]), "recruitment")
-
-    charts, progress = _run_charts(data)
-    units = _units_frame(tree, data.teams)
     settings = {
         "settings_version": SETTINGS_VERSION,
         "wave": wave,
@@ -389,6 +359,46 @@ def prepare(
         respondent_counts=counts_out, data_quality=dq_out, charts=charts, progress=progress,
         units=units, settings=settings,
     )
+
+
+def _counts_quality_recruitment(
+    counts_flagged: pl.DataFrame, items_raw: pl.DataFrame, totals: pl.DataFrame, rec_raw: pl.DataFrame,
+    rejections: pl.DataFrame, *, min_cell_n: int,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Respondent counts ("<5" under the threshold), data quality and recruitment, given
+    the role counts' suppression flags."""
+    small = f"<{min_cell_n}"
+    counts_out = suppression.apply_suppression(
+        counts_flagged.with_columns(
+            n_display=pl.when(~pl.col("_hidden")).then(pl.col("n").cast(pl.String))
+            .when((pl.col("n") > 0) & (pl.col("n") < min_cell_n)).then(pl.lit(small))
+            .otherwise(pl.lit("–"))
+        ),
+        keep=["unit_level", "unit_id", "wave", "role", "n_display"],
+    )
+    counts_out = conform(_sort_counts(counts_out), "respondent_counts")
+
+    # Data quality: answers, don't-know and missing over all items; rejections per unit.
+    dq_out = conform(_data_quality(items_raw, rejections, totals, counts_flagged), "data_quality")
+
+    # Recruitment (team facts: not people's answers; response rates are, and a rate is
+    # hidden with its unit's respondent count).
+    rr_flags = counts_flagged.select(
+        "unit_level", "unit_id", "wave", pl.col("role").alias("category"), "_hidden",
+    ).with_columns(indicator=pl.lit("response_rate"))
+    rec = rec_raw.join(rr_flags, on=["unit_level", "unit_id", "wave", "indicator", "category"], how="left",
+                       maintain_order="left")
+    rec = rec.with_columns(
+        _hidden=(pl.col("indicator") == "response_rate")
+        & (pl.col("_hidden").fill_null(True) | ((pl.col("count") > 0) & (pl.col("count") < min_cell_n)))
+        .fill_null(False),
+    ).with_columns(
+        _reason=pl.when(pl.col("_hidden")).then(pl.lit(suppression.CELL_TOO_SMALL)),
+        _confidential=pl.lit(False),
+    )
+    rec_out = conform(suppression.apply_suppression(
+        rec, keep=["unit_level", "unit_id", "wave", "indicator", "category", "statistic"]), "recruitment")
+    return counts_out, dq_out, rec_out
 
 
 def _sort_counts(frame: pl.DataFrame) -> pl.DataFrame:
