@@ -8,6 +8,7 @@ import pytest
 from evalkit.canonical import CanonicalData
 from evalkit.metrics import Prepared, prepare
 from evalkit.metrics.schema import FRAMES, check_suppressed_n
+from evalkit.schema import SchemaError
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +138,29 @@ def test_a_visible_response_rate_counts_exactly_the_units_respondents(
         assert r["count"] == mine.height, r
     withheld = prepared.recruitment.filter(indicator="response_rate", reason="invited_not_known_for_every_team")
     assert withheld["estimate"].is_null().all()
+
+
+def _with_answers(data: CanonicalData, answers: pl.DataFrame) -> CanonicalData:
+    frames = {name: getattr(data, name) for name in ("respondents", "teams", "measures", "progress", "networks",
+                                                     "municipalities", "waves", "measure_catalogue")}
+    return CanonicalData.from_frames({**frames, "answers": answers})
+
+
+def test_a_value_outside_its_items_scale_is_refused_with_its_row(sample_data: CanonicalData) -> None:
+    answers = sample_data.answers
+    # Two answers made impossible on the 1–5 scale; the first one (in file order) is named.
+    bad_rows = [40, 7]
+    broken = answers.with_columns(
+        value=pl.when(pl.int_range(pl.len()).is_in(bad_rows)).then(pl.lit(9, pl.Int8)).otherwise(pl.col("value")))
+    item = answers["item_id"][7]
+    with pytest.raises(SchemaError, match=rf"answers.parquet, row 8, column 'value': value 9 is outside item "
+                                          rf"'{item}''s scale 1–5 \(2 values outside their item's scale\)"):
+        prepare(_with_answers(sample_data, broken), wave="2026")
+
+
+def test_an_answer_to_an_item_the_instrument_lacks_is_refused(sample_data: CanonicalData) -> None:
+    broken = sample_data.answers.with_columns(
+        item_id=pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("eq_typo")).otherwise(pl.col("item_id")))
+    with pytest.raises(SchemaError, match=r"row 4, column 'item_id': value 'eq_typo' is not an item of "
+                                          r"evalkit-\S+ \(1 answer\(s\) to items it does not have\)"):
+        prepare(_with_answers(sample_data, broken), wave="2026")

@@ -32,7 +32,7 @@ from evalkit.metrics.likert import (
 from evalkit.metrics.recruitment import promoters, recruitment_summary, team_means
 from evalkit.metrics.reliability import reliability_from_scored
 from evalkit.metrics.schema import FRAMES, conform, empty_frame
-from evalkit.schema import ROLES
+from evalkit.schema import ROLES, SchemaError
 
 SETTINGS_VERSION: Final = 1
 """Bumped when the meaning of the prepared frames changes (a store built before is refused)."""
@@ -165,6 +165,54 @@ def _published_frame(published_units: Iterable[tuple[str, str]] | pl.DataFrame |
     return pl.DataFrame(rows, schema={"unit_level": pl.String, "unit_id": pl.String}, orient="row")
 
 
+def check_answers(answers: pl.DataFrame, items: pl.DataFrame, *, instrument_name: str = "the instrument") -> None:
+    """Refuse answers the instrument cannot score, rather than drop or mis-score them.
+
+    Raises :class:`evalkit.schema.SchemaError` naming the first bad row of
+    ``answers.parquet`` (1-based) and how many rows share the problem: an item the
+    instrument does not have, or a value outside its item's scale.
+
+    Examples
+    --------
+    >>> from evalkit.instrument import load_instrument
+    >>> items = load_instrument().items_frame()
+    >>> ok = pl.DataFrame({"respondent_id": ["a", "a"], "item_id": ["eq_respect", "eq_views"],
+    ...     "value": pl.Series([5, None], dtype=pl.Int8), "dont_know": [False, True]})
+    >>> check_answers(ok, items)
+    >>> check_answers(ok.with_columns(value=pl.lit(9, pl.Int8)), items)
+    Traceback (most recent call last):
+    ...
+    evalkit.schema.SchemaError: answers.parquet, row 1, column 'value': value 9 is outside item 'eq_respect''s scale 1–5 (2 values outside their item's scale)
+    """
+    spec = items.lazy().select("item_id", "scale_min", "scale_max")
+    rows = answers.lazy().select("item_id", "value").with_row_index("_row").join(
+        spec, on="item_id", how="left", maintain_order="left")
+    unknown, outside = pl.collect_all([
+        rows.filter(pl.col("scale_min").is_null()),
+        rows.filter(pl.col("value").is_not_null()
+                    & ((pl.col("value") < pl.col("scale_min")) | (pl.col("value") > pl.col("scale_max")))),
+    ])
+    if unknown.height:
+        first = unknown.row(0, named=True)
+        raise SchemaError(
+            f"answers.parquet, row {first['_row'] + 1}, column 'item_id': value {first['item_id']!r} is not an "
+            f"item of {instrument_name} ({unknown.height} answer(s) to items it does not have); use the "
+            "instrument the survey was made with",
+            file="answers.parquet", row=first["_row"] + 1, column="item_id", value=first["item_id"],
+            expected=f"an item of {instrument_name}",
+        )
+    if outside.height:
+        first = outside.row(0, named=True)
+        scale = f"{first['scale_min']}–{first['scale_max']}"
+        raise SchemaError(
+            f"answers.parquet, row {first['_row'] + 1}, column 'value': value {first['value']} is outside item "
+            f"{first['item_id']!r}'s scale {scale} ({outside.height} value{'s' if outside.height > 1 else ''} "
+            "outside their item's scale)",
+            file="answers.parquet", row=first["_row"] + 1, column="value", value=first["value"],
+            expected=f"a code on the scale {scale}",
+        )
+
+
 def instrument_hash(instrument: Instrument) -> str:
     """SHA-256 of the instrument's content (ids, scales, dimensions, items)."""
     return hashlib.sha256(instrument.model_dump_json().encode()).hexdigest()
@@ -254,6 +302,7 @@ def prepare(
         raise ValueError("min_unit_n and min_cell_n must be at least 1")
     inst = instrument if instrument is not None else load_instrument()
     items = inst.items_frame()
+    check_answers(data.answers, items, instrument_name=f"{inst.id}@{inst.version}")
     waves = [wave] if compare_wave is None else [compare_wave, wave]
     published = _published_frame(published_units)
 
