@@ -193,24 +193,21 @@ def check_answers(answers: pl.DataFrame, items: pl.DataFrame, *, instrument_name
                     & ((pl.col("value") < pl.col("scale_min")) | (pl.col("value") > pl.col("scale_max")))),
     ])
     if unknown.height:
-        first = unknown.row(0, named=True)
-        raise SchemaError(
-            f"answers.parquet, row {first['_row'] + 1}, column 'item_id': value {first['item_id']!r} is not an "
-            f"item of {instrument_name} ({unknown.height} answer(s) to items it does not have); use the "
-            "instrument the survey was made with",
-            file="answers.parquet", row=first["_row"] + 1, column="item_id", value=first["item_id"],
-            expected=f"an item of {instrument_name}",
-        )
+        raise _bad_answer(unknown.row(0, named=True), "item_id",
+                          f"is not an item of {instrument_name} ({unknown.height} answer(s) to items it does not "
+                          "have); use the instrument the survey was made with", f"an item of {instrument_name}")
     if outside.height:
         first = outside.row(0, named=True)
         scale = f"{first['scale_min']}–{first['scale_max']}"
-        raise SchemaError(
-            f"answers.parquet, row {first['_row'] + 1}, column 'value': value {first['value']} is outside item "
-            f"{first['item_id']!r}'s scale {scale} ({outside.height} value{'s' if outside.height > 1 else ''} "
-            "outside their item's scale)",
-            file="answers.parquet", row=first["_row"] + 1, column="value", value=first["value"],
-            expected=f"a code on the scale {scale}",
-        )
+        plural = "s" if outside.height > 1 else ""
+        raise _bad_answer(first, "value", f"is outside item {first['item_id']!r}'s scale {scale} ({outside.height} "
+                          f"value{plural} outside their item's scale)", f"a code on the scale {scale}")
+
+
+def _bad_answer(first: dict[str, Any], column: str, problem: str, expected: str) -> SchemaError:
+    row = int(first["_row"]) + 1
+    return SchemaError(f"answers.parquet, row {row}, column {column!r}: value {first[column]!r} {problem}",
+                       file="answers.parquet", row=row, column=column, value=first[column], expected=expected)
 
 
 def instrument_hash(instrument: Instrument) -> str:
