@@ -154,6 +154,7 @@ False
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import html
@@ -173,6 +174,7 @@ from typing import Any, Final
 
 import click
 
+from evalkit.atomic import write_atomic
 from evalkit.errors import InputError, JobFailed
 
 __all__ = [
@@ -502,13 +504,8 @@ def known_bundle() -> tuple[int, str] | None:
     if re.search(r"</script", bundle, re.I):
         return None
     result = (len(bundle.encode("utf-8")), sha)
-    try:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"length": result[0], "sha256": sha}), encoding="utf-8")
-        tmp.replace(memo)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_atomic(memo, json.dumps({"length": result[0], "sha256": sha}))
     return result
 
 
@@ -1770,15 +1767,8 @@ def _file_hashes(paths: Sequence[Path], cache_dir: Path) -> list[str]:
         out.append(digest)
         changed = True
     if changed:
-        _write_atomic(memo_path, json.dumps(memo))
+        write_atomic(memo_path, json.dumps(memo))
     return out
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def audit_cached(
@@ -1817,7 +1807,7 @@ def audit_cached(
         except (OSError, ValueError, KeyError):
             pass
     report = audit_pages(files, data_dir=data, min_unit_n=unit_n, min_cell_n=cell_n, workers=workers)
-    _write_atomic(verdict, report.to_json())
+    write_atomic(verdict, report.to_json())
     return report
 
 

@@ -6,10 +6,13 @@ supervisor can name the cache without importing the page exporter.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
 from typing import Final
+
+from evalkit.atomic import write_atomic
 
 BUNDLE_FORMAT: Final = 1
 """Bumped when :func:`evalkit.render.chart_bundle` changes what it does to vl-convert's bundle."""
@@ -58,12 +61,6 @@ def read_cached_bundle(path: Path) -> str | None:
 def write_cached_bundle(path: Path, bundle: str) -> None:
     """Cache ``bundle`` in ``path`` (best effort: a folder that cannot be written is skipped)."""
     data = bundle.encode("utf-8")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for target, content in ((path, data), (path.with_name(path.name + ".sha256"),
-                                                 hashlib.sha256(data).hexdigest().encode("ascii"))):
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(content)
-            tmp.replace(target)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_atomic(path, data)
+        write_atomic(path.with_name(path.name + ".sha256"), hashlib.sha256(data).hexdigest())

@@ -27,6 +27,7 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets.config import Config
 
 from evalkit import __version__
+from evalkit.atomic import write_atomic
 from evalkit.cachedir import bundle_cache_file, read_cached_bundle, write_cached_bundle
 from evalkit.figure import FIGURE_MIME, HTML_MIME, PAGE_MIME
 from evalkit.i18n import D3_FORMAT_LOCALES, D3_TIME_LOCALES, Language, check_language, text
@@ -197,22 +198,9 @@ def export_html(
 
 def write_bundle(folder: str | os.PathLike[str]) -> Path:
     """Write the chart library once beside the pages of a site; returns its path."""
-    path = Path(folder) / BUNDLE_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(chart_bundle(), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(Path(folder) / BUNDLE_FILE, chart_bundle())
 
 
 def write_text_atomic(path: str | os.PathLike[str], content: str) -> Path:
     """Write ``content`` to a temporary name beside ``path`` and rename it into place."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(content, encoding="utf-8")
-        tmp.replace(target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
+    return write_atomic(path, content)

@@ -34,6 +34,7 @@ most four digits, or is not a municipality in the data, is refused by name.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import hashlib
 import json
@@ -44,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from evalkit.atomic import write_atomic
 from evalkit.errors import InputError
 from evalkit.yamlio import load_file
 
@@ -577,13 +579,8 @@ def load_batch_file_cached(
         pass
     plan = load_batch_file(p, overrides)
     record = {"fingerprint": _fingerprint(p, overrides, plan.inputs), "plan": _plan_to_json(plan)}
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record, sort_keys=True, default=str), encoding="utf-8")
-        tmp.replace(cache)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_atomic(cache, json.dumps(record, sort_keys=True, default=str))
     return plan
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from evalkit import __version__
+from evalkit.atomic import write_atomic
 from evalkit.batch.config import BatchPlan, Section, Unit
 
 STORE_DIR: Final = "prepared"
@@ -164,10 +165,8 @@ def ensure_store(plan: BatchPlan, work: Path) -> StoreState:
     write_store(prepared, folder, input_hash=input_hash)
     keys = [(u.level, u.unit_id) for _, u in plan.units()]
     computed = {f"{level}:{uid}": d for (level, uid), d in slice_digests(prepared, keys).items()}
-    tmp = work / f".{DIGESTS_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"input_hash": input_hash, "digests": computed}, indent=1, sort_keys=True),
-                   encoding="utf-8")
-    tmp.replace(work / DIGESTS_FILE)
+    write_atomic(work / DIGESTS_FILE,
+                 json.dumps({"input_hash": input_hash, "digests": computed}, indent=1, sort_keys=True))
     return StoreState(folder, input_hash, True, time.perf_counter() - start, computed)
 
 

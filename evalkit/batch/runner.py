@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from evalkit import __version__
+from evalkit.atomic import write_atomic
 from evalkit.batch.config import BatchPlan, Section, Unit, load_batch_file_cached
 from evalkit.batch.index import INDEX_FILE, IndexEntry, build_index, index_key_of
 from evalkit.batch.manifest import (
@@ -373,16 +374,6 @@ def _copy_into(src: Path, target: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def _write_into(text: str, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-
-
 def _publish_error(exc: OSError, out: Path, done: int, folders: WorkFolders) -> JobFailed:
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ENOSPC:
@@ -506,7 +497,7 @@ def run_batch(
             )
             if previous is None or _comparable(previous) != _comparable(manifest):
                 manifest.generator["finished_at"] = _now()
-                _write_into(manifest.to_json(), out / MANIFEST_FILE)
+                write_atomic(out / MANIFEST_FILE, manifest.to_json())
         except OSError as exc:
             raise _publish_error(exc, out, published, folders) from None
 

@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from evalkit.atomic import write_atomic
+
 Engine = Literal["fast", "kernel"]
 Status = Literal["ok", "failed"]
 
@@ -135,20 +137,6 @@ def is_startup_fault(exc: BaseException) -> bool:
     return any(fault in text for fault in _STARTUP_FAULTS)
 
 
-def _write_atomic(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        if isinstance(data, bytes):
-            tmp.write_bytes(data)
-        else:
-            tmp.write_text(data, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _export(nb: Any) -> str:
     from evalkit import render
 
@@ -189,7 +177,7 @@ def run_task(task: UnitTask) -> UnitOutcome:
         phases["execute"] = time.perf_counter() - start
         mark = time.perf_counter()
         page = _export(nb)
-        _write_atomic(Path(task.staged), page)
+        write_atomic(Path(task.staged), page)
         phases["export"] = time.perf_counter() - mark
         phases["cpu"] = time.process_time() - cpu_start
         outcome = UnitOutcome(task.key, "ok", time.perf_counter() - start, task.input_hash, phases=phases)
@@ -203,7 +191,7 @@ def run_task(task: UnitTask) -> UnitOutcome:
         outcome = UnitOutcome(task.key, "failed", time.perf_counter() - start, task.input_hash,
                               error=excerpt(message), retryable=is_startup_fault(exc), phases=phases)
         Path(task.staged).unlink(missing_ok=True)
-    _write_atomic(Path(task.result), outcome.to_json())
+    write_atomic(Path(task.result), outcome.to_json())
     return outcome
 
 
@@ -219,7 +207,7 @@ def child_main(task_json: str) -> None:
         # Forked from a server whose polars pool started: polars would deadlock here.
         # Run the unit in a fresh interpreter instead (slower, never wrong).
         task_file = Path(task.result).with_suffix(".task.json")
-        _write_atomic(task_file, task_json)
+        write_atomic(task_file, task_json)
         os.execv(sys.executable, [sys.executable, "-m", "evalkit.batch.worker", str(task_file)])
     run_task(task)
 
