@@ -186,7 +186,7 @@ def main() -> int:
         return 0
     if args.command == "compare":
         return compare(args.base, args.new, normalise=args.normalise)
-    new = args.baseline.parent / (args.baseline.name + "-check")
+    new = REPO / "build" / "pages" / "check"  # this checkout's own: worktrees may share a baseline
     build(new, quick=args.quick, cache=args.cache)
     base = args.baseline
     if args.quick:  # compare only the sites that were built
