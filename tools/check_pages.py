@@ -44,6 +44,8 @@ EVALKIT = str(BIN / "evalkit")
 VOLATILE = re.compile(r"(time|duration|seconds|started|finished|hash|sha|digest|elapsed|_at$)", re.I)
 HEX_DIGEST = re.compile(r"[0-9a-f]{32,128}")
 LANGUAGES = ("nb", "nn", "en")
+# Where the national data were generated differs between checkouts sharing one --cache.
+MACHINE_PATHS = {"data_dir", "prepared_dir"}
 
 
 def sh(args: list[str], allowed: tuple[int, ...] = (0,)) -> None:
@@ -95,7 +97,8 @@ def build(into: Path, *, quick: bool, cache: Path) -> None:
 
 def _stable(value: object) -> object:
     if isinstance(value, dict):
-        return {k: _stable(v) for k, v in value.items() if not VOLATILE.search(str(k))}
+        return {k: _stable(v) for k, v in value.items()
+                if not VOLATILE.search(str(k)) and k not in MACHINE_PATHS}
     if isinstance(value, list):
         return [_stable(v) for v in value]
     if isinstance(value, str) and HEX_DIGEST.fullmatch(value):
