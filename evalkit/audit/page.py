@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -94,7 +94,7 @@ class _Hooks:
     """The rules' checks, by what they look at (only the rules that define each)."""
 
     def __init__(self, registry: Registry) -> None:
-        def using(hook: str) -> list[Any]:
+        def using(hook: str) -> list[Callable[..., Any]]:
             return [getattr(rule, hook) for rule in registry.using(hook)]
 
         self.scan = [(rule.id, rule.scan) for rule in registry.using("scan")]
