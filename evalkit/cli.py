@@ -45,7 +45,7 @@ COMMANDS = {
     "inspect": "evalkit.run:inspect_command",
     "demo": "evalkit.run:demo_command",
     "batch": "evalkit.batch.cli:batch_command",
-    "audit": "evalkit.audit:audit_command",
+    "audit": "evalkit.audit.cli:audit_command",
 }
 
 

@@ -1,4 +1,4 @@
-"""The disclosure audit (evalkit/audit.py): every rule catches its planted problem, with
+"""The disclosure audit (evalkit/audit/): every rule catches its planted problem, with
 the right file, element and rule, and clean pages pass."""
 
 from __future__ import annotations

@@ -1,0 +1,210 @@
+"""The disclosure audit: nothing a published dashboard must never show (issue 8).
+
+``evalkit audit DIR [--data DATA_DIR] [--min-unit-n N] [--min-cell-n N] [--json]`` reads
+every ``*.html``/``*.htm`` under DIR, recursively (a batch's staged or published folder),
+and reports per file and element each finding below: one line per finding, ``file:line:
+rule: element: message``. Exit 0 when there is none, 1 on any finding, 2 for bad usage.
+``DIR/manifest.json``, when present, gives the defaults: ``settings.min_unit_n``,
+``settings.min_cell_n`` and the data folder (``settings.data_dir``, or a top-level or
+``parameters.data_dir``; relative to the manifest). Without them the thresholds are 10
+and 5. A batch runs :func:`audit_pages` (or :func:`audit_cached`) on every page it renders
+before it publishes anything; :meth:`AuditReport.failing_files` names the pages to keep
+aside, including every page involved in a failed cross-page check.
+
+What counts as a figure
+-----------------------
+The dashboards follow the markup contract of :mod:`evalkit.figure`. A *figure element* is
+
+* a chart: ``<figure class="ek-figure">`` (its markup names unit, wave, figure and
+  source; the n of each bar sits in the rows of the chart's embedded data);
+* any element with class ``ek-num``, ``ek-card-value`` or ``ek-finding``;
+* any element that carries one of ``data-unit``, ``data-wave``, ``data-figure``,
+  ``data-source``, ``data-n`` or ``data-suppressed``;
+* any ``<td>`` of a ``<table class="ek-table">`` whose text holds a digit (in evalkit's
+  tables every ``td`` is a value column; row labels are ``th``).
+
+Prose (headings, notes, the method text, a chart's caption and description, the text of
+a static SVG) is not a figure element. A figure element's markup is complete when it has
+``data-unit`` of the form ``<level>:<id>`` (level team, municipality, network or all; a
+municipality id has 4 digits; ``all:all``), a non-empty ``data-wave`` and
+``data-figure``, ``data-source`` ∈ survey / teams / measures, and — except on charts and
+on improvement measures — either ``data-n`` (a whole number) or
+``data-suppressed="true"``. Every row of a survey or team chart's inline data (``datasets``
+and every ``data.values``, at any depth of the spec but the theme's ``config``) is an
+object with ``n`` and ``suppressed``; a suppressed row has ``n`` null and no estimate
+(``estimate``, ``share``, ``ci_low``, ``mean``, … : :data:`ESTIMATE_KEYS`). A row with
+``suppressed`` false, ``n`` null and no estimate is a layout row (the zero line of a
+chart), not a figure. Measures charts are not read row by row.
+
+Rules
+-----
+``small-cell``
+    A visible survey figure (an element's ``data-n``, or a chart row's ``n``) with
+    0 < n < ``min_cell_n``. Team figures (``teams``: n counts teams) and improvement
+    measures (``measures``: patients as teams report them) are exempt; n = 0 discloses
+    no one and is not flagged.
+``small-unit``
+    A visible survey figure of a unit that has fewer than ``min_unit_n`` respondents in
+    that wave (the ``respondents.all`` figure itself is not a result; ``response_rate``
+    is). With a data folder the data decide the unit's size (respondents per team,
+    municipality, network and wave). The pages' ``respondents.all`` figures count too: a
+    visible n < ``min_unit_n``; and, without data, a suppressed count — unless a figure of
+    the unit shows n >= ``min_unit_n`` (then the count was blanked to protect another
+    unit, which is complementary suppression, not a small unit). One finding per page,
+    unit and wave, naming the first such element and counting the rest.
+``unmarked-figure``
+    A figure element whose markup is missing or malformed (see above), a chart row
+    without ``n``/``suppressed`` or with an estimate but no n, a chart spec
+    (``script.ek-spec``) outside a marked ``figure.ek-figure``, a chart whose data comes
+    from a ``url`` the audit cannot read, or any other script or JSON that holds a Vega
+    spec (``"$schema": "…vega…"``).
+``suppressed-with-n``
+    A suppressed figure that still tells something: ``data-suppressed="true"`` together
+    with ``data-n``; a suppressed chart row with a non-null ``n`` or estimate; or a
+    suppressed element (or the note of a suppressed key-figure card) whose text shows a
+    number other than the audit's two thresholds (``under 5`` is fine with
+    min_cell_n = 5; ``3`` is not).
+``respondent-id``
+    A respondent id from the data (``respondents.respondent_id`` of ``--data`` or of the
+    manifest's data folder) anywhere in the page but the chart library: text,
+    attributes, comments, styles, scripts and chart data. An id counts when the
+    characters next to it are not characters that ids are made of (``R000007`` in
+    ``2R000007`` or ``R0000071`` is another token; in ``xR000007`` it is found). Ids
+    shorter than 6 characters are not searched: they cannot be told from numbers and
+    words.
+``network-resource``
+    Anything that reaches another host: a URL with a host (``http(s):``, ``ftp:``,
+    ``ws(s):``, ``//host``, or any ``scheme://host`` but ``file:``) in ``src``, ``href``
+    (links too: the issue names every href, and a page read offline points nowhere),
+    ``srcset``, ``poster``, ``action``, ``formaction``, ``data`` (object), ``ping``,
+    ``background``, ``manifest``, ``xlink:href`` or a meta refresh; in a CSS ``url()`` or
+    ``@import`` (style elements and attributes); as a string in a script or JSON (also
+    written ``https:\\/\\/``); or a script that uses ``fetch``, ``XMLHttpRequest``,
+    ``WebSocket``, ``EventSource``, ``sendBeacon``, ``importScripts`` or ``import()``
+    (event-handler attributes and ``javascript:`` URLs are scripts too). A ``$schema``
+    value and XML namespace URIs (``xmlns``, ``http://www.w3.org/2000/svg`` …) name a
+    format and are not loads. The inlined chart library is recognised by the SHA-256 of
+    evalkit's bundle (:func:`evalkit.render.chart_bundle_sha256`) and is neither decoded
+    nor scanned; any other script, evalkit's own drawing script included, is scanned. A
+    relative URL (``evalkit-charts.js`` beside the pages, ``#ek-main``) is not a load.
+``code-cell``
+    A notebook code cell or a raw cell output of a stock nbconvert export: an element
+    with a class from :data:`CODE_CELL_CLASSES` (``jp-CodeCell``, ``jp-InputArea``,
+    ``jp-OutputArea-output``, ``jp-RenderedText``, ``code_cell``, ``input_area``,
+    ``output_area`` …); the outermost one is reported.
+``recoverable``
+    A suppressed figure that can be worked out from figures published elsewhere in the
+    set (the algorithm is below). Reported on every page involved.
+``unreadable``
+    A page that cannot be read or is not UTF-8, or a chart spec that is not JSON: it
+    cannot be cleared.
+
+Recoverable figures (the cross-page check)
+------------------------------------------
+Across all pages of the set, collect every visible survey figure with an n, keyed by
+(unit, wave, figure), and every suppressed one. Then:
+
+1. A key that is suppressed on one page and visible on another is recoverable.
+2. For each visible parent key (p, w, f) with n_p (p at level all, network or
+   municipality), take p's children in wave w, one level down (networks, municipalities,
+   teams). With a data folder the children are the units with respondents in p in wave w
+   (from ``respondents``), and a child is *contained* in p when all its respondents in w
+   belong to p (a municipality whose teams sit in several networks is not). Without data
+   the children are what the pages tell: a page's own unit (its ``respondents.all``
+   unit, else its most frequent non-team unit) is a child of the one unit one level up
+   that the page shows, and the parent of the units one level down that it shows (a
+   network page's table of its municipalities).
+3. If exactly one child h has no visible (h, w, f), at least one child is visible, every
+   visible child is contained in p, and r = n_p − Σ n(visible children) > 0, then h's
+   figure is the difference of published figures. It is a finding when r <
+   ``min_cell_n`` (a group that small is disclosed whoever it is), or — with data only,
+   where the child set is complete — when h's figure is suppressed on some page or h has
+   fewer than ``min_unit_n`` respondents. The finding goes on the pages that show the
+   parent's figure, every visible child's figure, and h's suppressed figure.
+
+Only figures with the same key are combined: differences across role groups on one page,
+or between a figure and its copy under another id, are not examined.
+
+Speed
+-----
+The ~380 pages of a batch (about 1 MB each, of which 0.9 MB is the chart library) must
+be audited in a few seconds, which :class:`html.parser.HTMLParser` alone does not allow:
+with handlers that do nothing it takes about as long per page as this whole audit.
+So the pages are read with a small tokenizer built on regular expressions for the same
+syntax (comments, declarations, end tags, start tags with quoted or bare attributes,
+raw text of ``script``/``style``/``textarea``/``title``…), with the end tags HTML lets
+an author leave out (cells, rows, list items, paragraphs) closed as a browser does. The
+chart library is found in the raw bytes and recognised by its hash (then by comparing
+bytes with the copy that had it) before the page is decoded; the tokenizer must meet it
+as a script's content, or the page is read again whole. A static SVG is checked as one
+block. Attribute texts are memoised across pages, element paths are worked out only for
+pages with findings, and more than 100 pages are audited in worker processes (``spawn``:
+a script that calls :func:`audit_pages` guards its entry point with
+``if __name__ == "__main__":``). :func:`audit_cached` makes a repeated audit instant.
+
+Layout
+------
+From the bottom up (a module imports only those above it in this list):
+:mod:`~evalkit.audit.spec` (the markup contract's facts), :mod:`~evalkit.audit.findings`
+(findings, reports, a page's result), :mod:`~evalkit.audit.settings` (thresholds, data
+facts, the chart library's hash), :mod:`~evalkit.audit.tokenizer` (the HTML tokenizer),
+:mod:`~evalkit.audit.markup` (figure markup and chart rows), :mod:`~evalkit.audit.crosspage`
+(the cross-page checks), :mod:`~evalkit.audit.rules` (the rule registry: one object per
+rule, ``evalkit audit --rules``), :mod:`~evalkit.audit.page` (one page's walker),
+:mod:`~evalkit.audit.engine` (reading pages, the process pool, :func:`audit_pages`),
+:mod:`~evalkit.audit.cache` (:func:`audit_cached`) and :mod:`~evalkit.audit.cli`.
+
+Examples
+--------
+>>> page = '<table class="ek-table"><tr><th>Alle</th><td class="ek-num">12</td></tr></table>'
+>>> report = audit_html(page, name="page.html")
+>>> [(f.rule, f.element) for f in report.findings]
+[('unmarked-figure', 'table.ek-table > tr > td.ek-num')]
+>>> report.ok
+False
+"""
+
+from evalkit.audit.cache import audit_cached
+from evalkit.audit.cli import audit_command, pages_in
+from evalkit.audit.engine import audit_html, audit_pages
+from evalkit.audit.findings import AuditReport, Finding
+from evalkit.audit.rules import REGISTRY, RULES, Rule
+from evalkit.audit.settings import known_bundle
+from evalkit.audit.spec import (
+    CHILD_LEVEL,
+    CODE_CELL_CLASSES,
+    DEFAULT_MIN_CELL_N,
+    DEFAULT_MIN_UNIT_N,
+    ESTIMATE_KEYS,
+    MANIFEST_FILE,
+    MIN_ID_LENGTH,
+    PARENT_LEVEL,
+    SOURCES,
+    Key,
+    Ref,
+)
+
+__all__ = [
+    "CHILD_LEVEL",
+    "CODE_CELL_CLASSES",
+    "DEFAULT_MIN_CELL_N",
+    "DEFAULT_MIN_UNIT_N",
+    "ESTIMATE_KEYS",
+    "MANIFEST_FILE",
+    "MIN_ID_LENGTH",
+    "PARENT_LEVEL",
+    "REGISTRY",
+    "RULES",
+    "SOURCES",
+    "AuditReport",
+    "Finding",
+    "Key",
+    "Ref",
+    "Rule",
+    "audit_cached",
+    "audit_command",
+    "audit_html",
+    "audit_pages",
+    "known_bundle",
+    "pages_in",
+]

@@ -1,0 +1,498 @@
+"""The audit's rules: one object per rule, with its id, a one-line description and its
+checks, kept in a registry (:data:`REGISTRY`; ``evalkit audit --rules`` lists it).
+
+A rule checks what the page walker (:mod:`evalkit.audit.page`) shows it, through the
+hooks below; the walker calls a hook only for the rules that define it. A rule reports
+through the :class:`Page` it is given; positions become CSS paths once the page is read.
+
+Hooks of one page (``page`` first):
+
+* ``scan(doc)`` — the whole text; returns (position, message) pairs, reported on the
+  element that holds each position;
+* ``start_tag(tag, attrs, pos)`` — a start tag with an attribute that may load
+  something (a URL, a style, an event handler);
+* ``style(css, pos)``, ``drawing(svg, pos)`` — a style element's text; a static SVG
+  drawing, checked as one block;
+* ``script(kind, content, pos)`` — a script's text (``kind``: ``spec``, ``json``, ``js``
+  or ``other``; the chart library is not shown);
+* ``code_cell(frame)`` — the outermost element with a class of a notebook code cell;
+* ``figure(frame, mark)`` — a figure element's markup (a chart's too);
+* ``figure_text(frame, text)``, ``cell_text(frame, text)``, ``card_note(card, notes)`` —
+  the text of a suppressed figure, of a table cell without markup, the notes of a
+  suppressed key-figure card;
+* ``chart_spec(content, chart, where)``, ``chart_rows(rows)`` — a chart spec; its parsed
+  inline data (survey and team charts).
+
+Hook of a set of pages: ``across(results, settings, facts)`` returns cross-page findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Final, Protocol
+
+from evalkit.audit.crosspage import recoverable, small_units
+from evalkit.audit.findings import Deferred, Finding, PageResult
+from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows
+from evalkit.audit.settings import DataFacts, Settings
+from evalkit.audit.spec import (
+    ESTIMATE_KEYS,
+    LOCAL_SCHEMES,
+    MARK_ATTRS,
+    NAMESPACES,
+    NETWORK_SCHEMES,
+    SOURCES,
+    URL_ATTRS,
+    URL_LIST_ATTRS,
+    Ref,
+)
+from evalkit.audit.tokenizer import unescape
+
+__all__ = [
+    "REGISTRY",
+    "RULES",
+    "UNREADABLE",
+    "ChartRows",
+    "Page",
+    "Registry",
+    "Rule",
+    "is_network",
+]
+
+_DIGIT = re.compile(r"\d")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_URL_CLEAN = re.compile(r"[\t\n\r\x00-\x1f]")
+_CSS_URL = re.compile(
+    r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*?))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I
+)
+_SLASH = re.compile(r"/[/\\]")
+_URL_LEAD = re.compile(r"""["'`]\s*([a-zA-Z][a-zA-Z0-9+.\-]*:)?$""")
+_URL_END = re.compile(r"""["'`\s]|$""")
+_SCHEMA_KEY = re.compile(r"""["']?(?:\$schema|xmlns[^"':]*)["']?\s*:\s*$""")
+_JS_NETWORK = re.compile(
+    r"\b(fetch|importScripts|sendBeacon|import)\s*\(|\b(XMLHttpRequest|WebSocket|EventSource)\b"
+)
+_VEGA_SCRIPT = re.compile(r"""["']\$schema["']\s*:\s*["'][^"']*vega""")
+_DATA_URL = re.compile(r'"url"\s*:\s*"([^"]*)"')
+_REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.I)
+_SVG_URL = re.compile(r"""\s((?:xlink:)?href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+
+
+class Page(Protocol):
+    """What a rule sees of the page being read, and how it reports."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def add(self, rule: str, where: Ref, message: str) -> None:
+        """Report a finding of ``rule`` at ``where``."""
+
+    def at(self, pos: int, extra: str = "") -> Ref:
+        """The element whose start tag begins at ``pos`` (``extra`` is added to its path)."""
+
+    def ref(self, frame: Frame, extra: str = "", pos: int | None = None) -> Ref:
+        """Where ``frame`` is (its line, or the line of ``pos``)."""
+
+
+@dataclass(frozen=True)
+class ChartRows:
+    """A survey or team chart's spec, parsed (``spec``), or why it is not JSON (``error``)."""
+
+    chart: Frame | None
+    source: str
+    where: Ref
+    spec: Any = None
+    error: str | None = None
+
+
+def is_network(url: str) -> bool:
+    """Does ``url`` reach another host? (Relative, fragment and data URLs do not.)
+
+    Examples
+    --------
+    >>> [is_network(u) for u in ("https://x.no/a.js", "//cdn.x/a", "evalkit-charts.js", "#top", "data:,x")]
+    [True, True, False, False, False]
+    """
+    u = _URL_CLEAN.sub("", url).strip().replace("\\", "/").lower()
+    m = _SCHEME.match(u)
+    if m:
+        scheme = m.group(1)
+        if scheme in NETWORK_SCHEMES:
+            return True
+        if scheme in LOCAL_SCHEMES:
+            return False
+        rest = u[m.end():]
+        return rest.startswith("//") and len(rest) > 2
+    return u.startswith("//") and len(u) > 2 and u[2] != "/"
+
+
+class Rule:
+    """A rule: its ``id`` (the finding's rule), a one-line ``description``, and its checks
+    (the hooks it defines; see the module docstring)."""
+
+    id: ClassVar[str]
+    description: ClassVar[str]
+
+    def scan(self, page: Page, doc: str) -> Iterable[tuple[int, str]]:
+        return ()
+
+    def start_tag(self, page: Page, tag: str, attrs: Mapping[str, str], pos: int) -> None:
+        pass
+
+    def style(self, page: Page, css: str, pos: int) -> None:
+        pass
+
+    def drawing(self, page: Page, svg: str, pos: int) -> None:
+        pass
+
+    def script(self, page: Page, kind: str, content: str, pos: int) -> None:
+        pass
+
+    def code_cell(self, page: Page, frame: Frame) -> None:
+        pass
+
+    def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
+        pass
+
+    def figure_text(self, page: Page, frame: Frame, text: str) -> None:
+        pass
+
+    def cell_text(self, page: Page, frame: Frame, text: str) -> None:
+        pass
+
+    def card_note(self, page: Page, card: Frame, notes: Sequence[str]) -> None:
+        pass
+
+    def chart_spec(self, page: Page, content: str, chart: Frame | None, where: Ref) -> None:
+        pass
+
+    def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        pass
+
+    def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return []
+
+    def defines(self, hook: str) -> bool:
+        """Does this rule check what ``hook`` shows?"""
+        return getattr(type(self), hook) is not getattr(Rule, hook)
+
+
+class Registry:
+    """The rules, in the order they are listed."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] = {}
+
+    def add(self, rule: Rule) -> None:
+        if rule.id in self._rules:
+            raise ValueError(f"rule {rule.id!r} is registered twice")
+        self._rules[rule.id] = rule
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self._rules.values())
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self._rules[rule_id]
+
+    def using(self, hook: str) -> list[Rule]:
+        """The rules that define ``hook``."""
+        return [rule for rule in self if rule.defines(hook)]
+
+    def descriptions(self) -> dict[str, str]:
+        """Rule id → description."""
+        return {rule.id: rule.description for rule in self}
+
+
+def _shown_estimate(row: Mapping[str, Any]) -> list[str]:
+    return sorted(k for k in ESTIMATE_KEYS.intersection(row) if row[k] is not None)
+
+
+def _report_rows(page: Page, rule: str, where: Ref, what: str, items: list[str]) -> None:
+    if items:
+        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        page.add(rule, where, f"{what}: {', '.join(items[:5])}{more}")
+
+
+# --- the rules ------------------------------------------------
+
+
+class SmallCell(Rule):
+    id = "small-cell"
+    description = "a survey figure based on fewer than min_cell_n people"
+
+    def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
+        if mark.source != "survey" or mark.n is None:
+            return
+        what = "figure" if not mark.chart and mark.unit and mark.wave and mark.figure else "chart"
+        min_cell_n = page.settings.min_cell_n
+        if 0 < mark.n < min_cell_n:
+            page.add(self.id, page.ref(frame), f"survey {what} based on n={mark.n} < min_cell_n={min_cell_n}")
+
+    def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        if rows.error is not None or rows.source != "survey":
+            return
+        min_cell_n = page.settings.min_cell_n
+        small = [f"row {index} n={row['n']}" for index, row in numbered_rows(rows.spec)
+                 if index and is_visible_row(row) and 0 < row["n"] < min_cell_n]
+        _report_rows(page, self.id, rows.where, f"chart rows with n < min_cell_n={min_cell_n}", small)
+
+
+class SmallUnit(Rule):
+    id = "small-unit"
+    description = "survey results for a unit with fewer than min_unit_n respondents"
+
+    def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return small_units(results, settings, facts)
+
+
+class UnmarkedFigure(Rule):
+    id = "unmarked-figure"
+    description = "a figure without complete figure markup"
+
+    def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
+        given = (mark.given_unit, mark.wave, mark.figure, mark.source)
+        problems = [f"no {a}" for a, v in zip(MARK_ATTRS[:4], given, strict=True) if v is None]
+        if mark.unit_problem:
+            problems.append(mark.unit_problem)
+        if mark.source is not None and mark.source not in SOURCES:
+            problems.append(f"data-source {mark.source!r} is not survey, teams or measures")
+        if mark.raw_suppressed is not None and mark.raw_suppressed.strip().lower() not in ("true", "false"):
+            problems.append(f"data-suppressed={mark.raw_suppressed!r} (expected \"true\")")
+        if mark.raw_n is not None and mark.given_n is None:
+            problems.append(f"data-n={mark.raw_n!r} is not a whole number")
+        if not mark.chart and not mark.suppressed and mark.raw_n is None and mark.source in ("survey", "teams"):
+            problems.append("neither data-n nor data-suppressed")
+        if problems:
+            what = "chart" if mark.chart else "figure"
+            page.add(self.id, page.ref(frame), f"{what} markup incomplete: {'; '.join(problems)}")
+
+    def cell_text(self, page: Page, frame: Frame, text: str) -> None:
+        if _DIGIT.search(text):
+            page.add(self.id, page.ref(frame), f"table cell shows {text.strip()[:40]!r} without figure markup")
+
+    def script(self, page: Page, kind: str, content: str, pos: int) -> None:
+        if kind == "json" and _VEGA_SCRIPT.search(content):
+            page.add(self.id, page.at(pos), "a chart spec outside evalkit's figure markup")
+        elif kind == "js" and _VEGA_SCRIPT.search(content):
+            page.add(self.id, page.at(pos), "a script holds a chart spec outside evalkit's figure markup")
+
+    def chart_spec(self, page: Page, content: str, chart: Frame | None, where: Ref) -> None:
+        for m in _DATA_URL.finditer(content):
+            if not is_network(m.group(1)):
+                page.add(self.id, where, f"chart data comes from {m.group(1)[:80]!r}, which the audit cannot read")
+        if chart is None:
+            page.add(self.id, where, "chart spec outside a marked figure.ek-figure")
+
+    def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        if rows.error is not None:
+            return
+        unmarked: list[str] = []
+        for index, row in numbered_rows(rows.spec):
+            if not index:
+                unmarked.append(f"inline data {type(row).__name__} without rows")
+            elif not isinstance(row, dict) or "n" not in row or "suppressed" not in row:
+                unmarked.append(f"row {index} has no n/suppressed")
+            elif is_visible_row(row) or row["suppressed"] is True:
+                continue
+            elif row["suppressed"] is False and row["n"] is None:
+                shown = _shown_estimate(row)
+                if shown:  # otherwise a layout row (a zero line), not a figure
+                    unmarked.append(f"row {index} shows {shown[0]}={row[shown[0]]} without n")
+            else:
+                unmarked.append(f"row {index} has n={row['n']!r}, suppressed={row['suppressed']!r}")
+        _report_rows(page, self.id, rows.where, "chart data without figure markup", unmarked)
+
+
+class SuppressedWithN(Rule):
+    id = "suppressed-with-n"
+    description = "a suppressed figure that still carries an n or a value"
+
+    @staticmethod
+    def numbers(page: Page, text: str) -> list[str]:
+        """Numbers in ``text`` other than the thresholds (which a suppressed cell may name)."""
+        allowed = {float(page.settings.min_cell_n), float(page.settings.min_unit_n)}
+        return [n for n in _NUMBER.findall(text) if float(n.replace(",", ".")) not in allowed]
+
+    def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
+        if mark.suppressed and mark.raw_n is not None:
+            page.add(self.id, page.ref(frame), f"suppressed figure carries data-n={mark.raw_n!r}")
+
+    def figure_text(self, page: Page, frame: Frame, text: str) -> None:
+        shown = self.numbers(page, text)
+        if shown:
+            page.add(self.id, page.ref(frame), f"suppressed figure shows {', '.join(shown)} ({text.strip()[:40]!r})")
+
+    def card_note(self, page: Page, card: Frame, notes: Sequence[str]) -> None:
+        shown = self.numbers(page, " ".join(notes))
+        if shown:
+            page.add(self.id, page.ref(card, " .ek-card-note"),
+                     f"the note of a suppressed key figure shows {', '.join(shown)}")
+
+    def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        if rows.error is not None:
+            return
+        leaks: list[str] = []
+        for index, row in numbered_rows(rows.spec):
+            if not index or not isinstance(row, dict) or "n" not in row or row.get("suppressed", 0) is not True:
+                continue
+            if row["n"] is not None:
+                leaks.append(f"row {index} n={row['n']}")
+            elif shown := _shown_estimate(row):
+                leaks.append(f"row {index} {shown[0]}={row[shown[0]]}")
+        _report_rows(page, self.id, rows.where, "suppressed chart rows still carry figures", leaks)
+
+
+class RespondentId(Rule):
+    id = "respondent-id"
+    description = "a respondent id from the data"
+
+    def scan(self, page: Page, doc: str) -> Iterable[tuple[int, str]]:
+        settings = page.settings
+        if not settings.id_pattern:
+            return []
+        ids, alphabet = settings.ids, settings.id_alphabet
+        hits: list[tuple[int, str]] = []
+        for m in re.finditer(settings.id_pattern, doc):
+            token = m.group()
+            if token not in ids:
+                continue
+            if m.start() and doc[m.start() - 1] in alphabet:
+                continue  # part of a longer token
+            if m.end() < len(doc) and doc[m.end()] in alphabet:
+                continue
+            hits.append((m.start(), f"respondent id {token!r} from the data"))
+        return hits
+
+
+class NetworkResource(Rule):
+    id = "network-resource"
+    description = "a resource loaded from (or a link to) another host"
+
+    def start_tag(self, page: Page, tag: str, attrs: Mapping[str, str], pos: int) -> None:
+        for name, value in attrs.items():
+            if name in URL_ATTRS or (name == "data" and tag == "object"):
+                stripped = value.strip()
+                if stripped.lower().startswith("javascript:"):
+                    self.check_js(page, stripped[11:], pos, f" @{name}")
+                elif is_network(value):
+                    link = name == "href" and tag in ("a", "area")
+                    what = "links to" if link else "loads from"
+                    self.report(page, pos, f"{name}={stripped[:80]!r} {what} another host")
+            elif name in URL_LIST_ATTRS:
+                candidates = ([part.split()[0]] if part.split() else [] for part in value.split(",")) \
+                    if "srcset" in name else ([part] for part in re.split(r"[,\s]+", value) if part)
+                for url in (c[0] for c in candidates if c):
+                    if is_network(url):
+                        self.report(page, pos, f"{name} names {url[:80]!r} on another host")
+            elif name == "style":
+                self.check_css(page, value, pos, " @style")
+            elif name == "srcdoc":  # a whole page in an attribute
+                self.string_urls(page, value, pos, " @srcdoc")
+                self.check_css(page, value, pos, " @srcdoc")
+            elif name.startswith("on"):
+                self.check_js(page, value, pos, f" @{name}")
+            elif name == "content" and tag == "meta" and attrs.get("http-equiv", "").lower() == "refresh":
+                m = _REFRESH_URL.search(value)
+                if m and is_network(m.group(1)):
+                    self.report(page, pos, f"meta refresh goes to {m.group(1)[:80]!r}")
+
+    def style(self, page: Page, css: str, pos: int) -> None:
+        self.check_css(page, css, pos)
+
+    def drawing(self, page: Page, svg: str, pos: int) -> None:
+        lowered = svg.lower()
+        if "href" in lowered or "src" in lowered:
+            for m in _SVG_URL.finditer(svg):
+                url = next((g for g in m.groups()[1:] if g is not None), "")
+                if is_network(unescape(url)):
+                    self.report(page, pos, f"{m.group(1)}={url[:80]!r} loads from another host", f" @{m.group(1)}")
+        if "url" in lowered or "@import" in lowered:
+            self.check_css(page, svg, pos)
+
+    def script(self, page: Page, kind: str, content: str, pos: int) -> None:
+        if kind == "js":
+            self.check_js(page, content, pos)
+        else:
+            self.string_urls(page, content, pos)
+
+    def report(self, page: Page, pos: int, message: str, extra: str = "") -> None:
+        page.add(self.id, page.at(pos, extra), message)
+
+    def check_css(self, page: Page, css: str, pos: int, extra: str = "") -> None:
+        lowered = css.lower()
+        if "url" not in lowered and "@import" not in lowered:
+            return
+        for m in _CSS_URL.finditer(css):
+            url = next((g for g in m.groups() if g is not None), "")
+            if is_network(url):
+                self.report(page, pos, f"CSS loads {url.strip()[:80]!r}", extra)
+
+    def string_urls(self, page: Page, text: str, pos: int, extra: str = "") -> None:
+        """URLs with a host that start a string (in quotes) in a script, JSON or markup."""
+        for m in _SLASH.finditer(text):
+            at, width = m.start(), 2
+            if m.group() != "//":  # "/\\": perhaps the JSON-escaped "\\/\\/"
+                if not (at and text[at - 1] == "\\" and text.startswith("/", at + 2)):
+                    continue
+                at, width = at - 1, 4
+            lead = _URL_LEAD.search(text, max(0, at - 40), at)
+            if lead is None:  # not the start of a string (a path, a comment)
+                continue
+            end = _URL_END.search(text, at + width)
+            rest = text[at + width: end.start() if end else len(text)]
+            url = ((lead.group(1) or "") + "//" + rest).replace("\\/", "/")
+            if not is_network(url) or url in NAMESPACES:
+                continue
+            if _SCHEMA_KEY.search(text, max(0, lead.start() - 60), lead.start()):
+                continue  # a $schema or namespace URI names a format; nothing loads it
+            self.report(page, pos, f"script names {url[:80]!r} on another host", extra)
+
+    def check_js(self, page: Page, js: str, pos: int, extra: str = "") -> None:
+        self.string_urls(page, js, pos, extra)
+        for m in _JS_NETWORK.finditer(js):
+            self.report(page, pos, f"script uses {m.group(1) or m.group(2)} (a published page must not request anything)", extra)
+
+
+class CodeCell(Rule):
+    id = "code-cell"
+    description = "a notebook code cell or raw cell output"
+
+    def code_cell(self, page: Page, frame: Frame) -> None:
+        page.add(self.id, page.ref(frame), "notebook code cell or raw output in the page")
+
+
+class Recoverable(Rule):
+    id = "recoverable"
+    description = "a suppressed figure that can be worked out from figures published elsewhere"
+
+    def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return recoverable(results, settings, facts)
+
+
+class Unreadable(Rule):
+    id = "unreadable"
+    description = "a page that cannot be read, so cannot be audited"
+
+    def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        if rows.error is not None:
+            page.add(self.id, rows.where, f"chart spec is not valid JSON ({rows.error})")
+
+    def finding(self, file: Path, message: str) -> Finding:
+        """A page that cannot be read (or decoded): reported on the whole page."""
+        return Finding(file, "(page)", self.id, message)
+
+
+UNREADABLE: Final = Unreadable()
+
+REGISTRY: Final = Registry()
+"""Every rule, in the order ``evalkit audit --rules`` lists them."""
+for _rule in (SmallCell(), SmallUnit(), UnmarkedFigure(), SuppressedWithN(), RespondentId(),
+              NetworkResource(), CodeCell(), Recoverable(), UNREADABLE):
+    REGISTRY.add(_rule)
+
+RULES: Final[dict[str, str]] = REGISTRY.descriptions()
+"""Rule id → what it catches (see :mod:`evalkit.audit`'s docstring for how)."""

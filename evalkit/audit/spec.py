@@ -1,0 +1,97 @@
+"""What the audit knows of the figure markup contract and of HTML that loads things.
+
+Plain facts shared by the rules and the page walker: thresholds' defaults, the classes
+and attributes of :mod:`evalkit.figure`'s markup, the attributes and script types that
+may reach another host, and the two location types (:data:`Key`, :data:`Ref`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "AUDITED_CLASSES",
+    "BIG_SCRIPT",
+    "CHECKED_ATTRS",
+    "CHILD_LEVEL",
+    "CODE_CELL_CLASSES",
+    "DEFAULT_MIN_CELL_N",
+    "DEFAULT_MIN_UNIT_N",
+    "ESTIMATE_KEYS",
+    "FIGURE_CLASSES",
+    "JSON_TYPES",
+    "JS_TYPES",
+    "LOCAL_SCHEMES",
+    "MANIFEST_FILE",
+    "MARK_ATTRS",
+    "MARK_ATTR_SET",
+    "MIN_ID_LENGTH",
+    "NAMESPACES",
+    "NETWORK_SCHEMES",
+    "PARENT_LEVEL",
+    "SENTINEL",
+    "SOURCES",
+    "URL_ATTRS",
+    "URL_LIST_ATTRS",
+    "Key",
+    "Ref",
+]
+
+DEFAULT_MIN_UNIT_N: Final = 10
+DEFAULT_MIN_CELL_N: Final = 5
+MANIFEST_FILE: Final = "manifest.json"
+
+CODE_CELL_CLASSES: Final = frozenset({
+    "jp-CodeCell", "jp-Cell-inputWrapper", "jp-InputArea", "jp-InputPrompt",
+    "jp-InputArea-editor", "jp-CodeMirrorEditor", "jp-Editor", "cm-editor", "CodeMirror",
+    "jp-Cell-outputWrapper", "jp-OutputArea", "jp-OutputArea-output", "jp-OutputPrompt",
+    "jp-RenderedText", "code_cell", "input_area", "input_prompt", "output_wrapper",
+    "output_area", "output_subarea", "output_prompt", "output_text", "output_stream",
+    "output_error",
+})
+"""Classes of nbconvert's stock templates for code cells and their raw outputs."""
+
+SOURCES: Final = frozenset({"survey", "teams", "measures"})
+CHILD_LEVEL: Final = {"all": "network", "network": "municipality", "municipality": "team"}
+PARENT_LEVEL: Final = {v: k for k, v in CHILD_LEVEL.items()}
+MIN_ID_LENGTH: Final = 6
+BIG_SCRIPT: Final = 65536
+"""Scripts longer than this may be the chart library (recognised by its hash)."""
+SENTINEL: Final = "/*evalkit:chart-bundle*/"
+"""What stands in for the chart library cut out of a page's bytes."""
+
+MARK_ATTRS: Final = ("data-unit", "data-wave", "data-figure", "data-source", "data-n", "data-suppressed")
+MARK_ATTR_SET: Final = frozenset(MARK_ATTRS)
+FIGURE_CLASSES: Final = frozenset({"ek-num", "ek-card-value", "ek-finding"})
+AUDITED_CLASSES: Final = CODE_CELL_CLASSES | FIGURE_CLASSES | {"ek-card", "ek-card-note", "ek-figure"}
+URL_ATTRS: Final = frozenset({
+    "src", "href", "xlink:href", "poster", "action", "formaction", "background", "manifest",
+    "lowsrc", "dynsrc", "codebase", "longdesc",
+})
+URL_LIST_ATTRS: Final = frozenset({"srcset", "imagesrcset", "ping", "archive"})
+CHECKED_ATTRS: Final = URL_ATTRS | URL_LIST_ATTRS | {"style", "content", "data", "srcdoc"}
+JSON_TYPES: Final = frozenset({"application/json", "application/ld+json", "importmap", "speculationrules"})
+JS_TYPES: Final = frozenset({
+    "", "text/javascript", "application/javascript", "module", "text/ecmascript",
+    "application/ecmascript", "text/jscript", "application/x-javascript",
+})
+NETWORK_SCHEMES: Final = frozenset({"http", "https", "ftp", "ftps", "ws", "wss"})
+LOCAL_SCHEMES: Final = frozenset({"data", "blob", "javascript", "mailto", "tel", "about", "urn", "file", "sms"})
+NAMESPACES: Final = frozenset({
+    "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink", "http://www.w3.org/1999/xhtml",
+    "http://www.w3.org/1998/Math/MathML", "http://www.w3.org/XML/1998/namespace",
+    "http://www.w3.org/2000/xmlns/",
+})
+ESTIMATE_KEYS: Final = frozenset({
+    "estimate", "share", "ci_low", "ci_high", "mean", "value", "count", "sd", "alpha",
+    "share_favourable", "favourable_ci_low", "favourable_ci_high", "share_dont_know",
+    "mean_with", "mean_without", "mean_scale", "mean_0_100", "p_value",
+})
+"""Fields of a chart row that carry a figure (a suppressed row must have none of them)."""
+
+Key = tuple[str, str, str]
+"""(unit, wave, figure) of a figure."""
+
+Ref = tuple[int, str, int]
+"""Where a figure is on a page: (position of its start tag, what to add to its CSS path —
+its ``[data-figure=…]`` and a sub-element —, line)."""
