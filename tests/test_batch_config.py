@@ -208,17 +208,17 @@ def test_cli_exits_2_with_the_listing(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_a_checked_batch_file_is_remembered_until_something_it_read_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import evalkit.run
+    import evalkit.params
     from evalkit.batch.config import load_batch_file_cached
 
     inspected: list[str] = []
-    real = evalkit.run.notebook_parameters
+    real = evalkit.params.notebook_parameters
 
     def counting(notebook: Path) -> Any:
         inspected.append(Path(notebook).name)
         return real(notebook)
 
-    monkeypatch.setattr(evalkit.run, "notebook_parameters", counting)
+    monkeypatch.setattr(evalkit.params, "notebook_parameters", counting)
     notebook = tmp_path / "network_report.ipynb"
     notebook.write_bytes((REPO / "notebooks" / "network_report.ipynb").read_bytes())
     path = tmp_path / "batch.yml"

@@ -33,7 +33,6 @@ most four digits, or is not a municipality in the data, is refused by name.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import difflib
 import hashlib
@@ -50,7 +49,7 @@ from evalkit.errors import InputError
 from evalkit.yamlio import load_file
 
 if TYPE_CHECKING:
-    from evalkit.run import NotebookParameter
+    from evalkit.params import NotebookParameter
 
 UnitLevel = Literal["network", "municipality"]
 
@@ -65,8 +64,6 @@ STORE_SETTINGS: Final = ("wave", "compare_wave", "min_unit_n", "min_cell_n", "in
 
 BATCH_OWNED: Final = frozenset({"prepared_dir"})
 """Parameters the batch sets itself (the prepared store in the work folder)."""
-
-PATH_PARAMETERS: Final = frozenset({"data_dir", "instrument"})
 
 REFERENCE_READ: Final = ("networks", "municipalities", "teams", "waves")
 _TOP_KEYS: Final = frozenset({"kind", "description", "parameters", *SECTIONS})
@@ -167,23 +164,6 @@ def _read_reference(data_dir: Path) -> _Reference:
         municipality_networks={m: tuple(sorted(n)) for m, n in member.items()},
         waves=[str(w) for w in waves["wave"]],
     )
-
-
-def literal_default(parameter: NotebookParameter) -> tuple[bool, Any]:
-    """(True, value) when the parameters cell gives a literal default, else (False, None).
-
-    Examples
-    --------
-    >>> from evalkit.run import NotebookParameter
-    >>> literal_default(NotebookParameter("wave", "str", '"2026"'))
-    (True, '2026')
-    >>> literal_default(NotebookParameter("data_dir", "str", "Path.home()"))
-    (False, None)
-    """
-    try:
-        return True, ast.literal_eval(parameter.default)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False, None
 
 
 def _units_file(spec: Mapping[str, Any], base: Path, where: str, problems: list[str]) -> list[Any]:
@@ -311,14 +291,6 @@ def _text_for_str(parameters: Mapping[str, Any], declared: Mapping[str, Notebook
     return out
 
 
-def _resolve(parameters: Mapping[str, Any], base: Path) -> dict[str, Any]:
-    out = dict(parameters)
-    for name in PATH_PARAMETERS & set(out):
-        if isinstance(out[name], str) and out[name]:
-            out[name] = str((base / out[name]).resolve())
-    return out
-
-
 def load_batch_file(
     path: str | os.PathLike[str],
     overrides: Sequence[tuple[str, str]] = (),
@@ -328,7 +300,7 @@ def load_batch_file(
     ``overrides`` are ``-p NAME VALUE`` pairs from the command line: text, typed by the
     notebooks' parameters cells, applied to the shared parameters.
     """
-    from evalkit.run import check_parameters, coerce, notebook_parameters
+    from evalkit.params import check_parameters, coerce, notebook_parameters, resolve_paths
 
     p = Path(path)
     read: list[Path] = [p.resolve()]
@@ -404,8 +376,8 @@ def load_batch_file(
             problems.append(f"{name}: {nb_path.name} has no parameter {id_param!r}, so it cannot render one {level} per page")
         if "prepared_dir" not in declared:
             problems.append(f"{name}: {nb_path.name} has no parameter 'prepared_dir' (it must read its slice of the prepared store)")
-        given = _resolve(_text_for_str(given, declared), base)
-        given.update(_resolve(typed_overrides.get(name, {}), Path.cwd()))
+        given = resolve_paths(_text_for_str(given, declared), base)
+        given.update(resolve_paths(typed_overrides.get(name, {}), Path.cwd()))
         if "data_dir" in given:
             given_data_dirs.add(str(given["data_dir"]))
         type_problems = check_parameters(nb_path, given, source=name)
@@ -416,7 +388,7 @@ def load_batch_file(
             if pname in given:
                 params[pname] = given[pname]
             elif pname != id_param and pname not in BATCH_OWNED:
-                ok, default = literal_default(parameter)
+                ok, default = parameter.literal_default()
                 if ok:
                     params[pname] = default
                 else:
@@ -453,7 +425,7 @@ def load_batch_file(
                 if wave_value is not None and str(wave_value) not in ref.waves:
                     problems.append(f"{name}: {wname} {wave_value!r} is not a wave in the data (waves: {', '.join(ref.waves)})")
             if clean_types[name]:
-                problems.extend(_check_values(name, level, params, ref))
+                problems.extend(_check_values(name, level, params))
             spec = raw[name].get("units", "all")
             if isinstance(spec, dict) and isinstance(spec.get("file"), str):
                 read.append((base / spec["file"]).resolve())
@@ -490,29 +462,18 @@ def load_batch_file(
     )
 
 
-def _check_values(name: str, level: UnitLevel, params: Mapping[str, Any], ref: _Reference) -> list[str]:
+def _check_values(name: str, level: UnitLevel, params: Mapping[str, Any]) -> list[str]:
     """The report's own parameter model (ranges, languages, thresholds), for evalkit's notebooks."""
-    from evalkit.params import (
-        MunicipalityParameters,
-        NetworkParameters,
-        ParameterError,
-        municipality_parameters,
-        network_parameters,
-    )
+    from evalkit.params import ParameterError, ReportParameters, shared_parameters
 
-    model = MunicipalityParameters if level == "municipality" else NetworkParameters
-    if not set(params) <= set(model.model_fields):
+    if not set(params) <= set(ReportParameters.model_fields):
         return []  # not one of evalkit's report notebooks: its own cell checks its values
-    values = dict(params)
     problems: list[str] = []
-    instrument = values.get("instrument")
+    instrument = params.get("instrument")
     if isinstance(instrument, str) and not Path(instrument).is_file():
         problems.append(f"{name}: instrument file {instrument} not found")
     try:
-        if level == "municipality":
-            municipality_parameters(**values, municipality_id=next(iter(ref.municipality_networks), "0301"))
-        else:
-            network_parameters(**values, network_id=next(iter(ref.networks), "x"))
+        shared_parameters(level, **params)
     except ParameterError as exc:
         problems.append(f"{name}: {exc}")
     return problems
