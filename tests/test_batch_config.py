@@ -71,6 +71,53 @@ def test_municipality_numbers_keep_their_leading_zero(tmp_path: Path, units: str
     assert [u.unit_id for _, u in plan.units()] == expected
 
 
+def test_the_shape_of_the_file_is_checked_part_by_part(tmp_path: Path) -> None:
+    """Every part in error is named; the parts that are right are still checked."""
+    body = """\
+kind: batch
+parameters: [1]
+networks:
+  units: {networks: [ost]}
+municipalities:
+  notebook: NB_DIR/municipality_report.ipynb
+  units: {file: k.csv, colum: x}
+  parameters: {min_cell_n: many}
+"""
+    with pytest.raises(InputError) as info:
+        load_batch_file(write_batch(tmp_path, body))
+    lines = str(info.value).splitlines()[1:]
+    assert lines == [
+        "  - parameters: must be a mapping of name: value",
+        "  - networks: 'notebook' is missing",
+        "  - networks.units: units must be all, a list of ids, {file: ..., column: ...}; got {'networks': ['ost']}",
+        "  - municipalities.units: 'column' is missing",
+        "  - municipalities.units: unknown key(s) colum (allowed: column, file, sheet)",
+        "  - municipalities: parameter 'min_cell_n' should be int, got 'many'",
+        "  - parameters: data_dir is missing (a batch must name its canonical data folder)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("kind: batch\nparameters: {}\n", "name at least one kind of unit"),
+        ("kind: batch\nnetworks:\n", "networks: expected a mapping with notebook and units"),
+        ("kind: batch\nmunicipalities: {notebook: x.ipynb, units: {networks: []}}\n",
+         "municipalities.units.networks: give a list of network ids"),
+    ],
+)
+def test_bad_shapes(tmp_path: Path, body: str, expected: str) -> None:
+    with pytest.raises(InputError, match=expected.replace("{", r"\{").replace("}", r"\}").replace(".", r"\.")):
+        load_batch_file(write_batch(tmp_path, body))
+
+
+def test_a_units_text_file_in_windows_1252_with_tabs(tmp_path: Path) -> None:
+    (tmp_path / "kommuner.txt").write_bytes("navn\tkommunenr\nBærum\t3201\nOslo\t301\n".encode("cp1252"))
+    path = write_batch(tmp_path, BASE + "municipalities:\n  notebook: NB_DIR/municipality_report.ipynb\n"
+                                        "  units: {file: kommuner.txt, column: kommunenr}\n")
+    assert [u.unit_id for _, u in load_batch_file(path).units()] == ["3201", "0301"]
+
+
 def test_a_units_spreadsheet_that_dropped_the_zero(tmp_path: Path) -> None:
     (tmp_path / "kommuner.csv").write_text("kommunenr;navn\n301;Oslo\n3201;Bærum\n", encoding="utf-8")
     path = write_batch(tmp_path, BASE + "municipalities:\n  notebook: NB_DIR/municipality_report.ipynb\n"

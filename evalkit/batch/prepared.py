@@ -27,7 +27,7 @@ from typing import Any, Final
 
 from evalkit import __version__
 from evalkit.atomic import write_atomic
-from evalkit.batch.config import BatchPlan, Section, Unit
+from evalkit.batch.model import BatchPlan, Section, Unit
 from evalkit.params import PATH_PARAMETERS
 
 STORE_DIR: Final = "prepared"

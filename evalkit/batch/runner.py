@@ -35,7 +35,7 @@ from typing import Any, Final, Literal
 
 from evalkit import __version__
 from evalkit.atomic import write_atomic
-from evalkit.batch.config import BatchPlan, Section, Unit, load_batch_file_cached
+from evalkit.batch.config import load_batch_file_cached
 from evalkit.batch.index import INDEX_FILE, IndexEntry, build_index, index_key_of
 from evalkit.batch.manifest import (
     MANIFEST_FILE,
@@ -44,6 +44,7 @@ from evalkit.batch.manifest import (
     read_manifest,
     relative_notebook,
 )
+from evalkit.batch.model import BatchPlan, Section, Unit
 from evalkit.batch.prepared import (
     STORE_DIR,
     StoreState,
@@ -586,9 +587,9 @@ def _index_html(plan: BatchPlan, rows: Sequence[tuple[Unit, str | None, bool]], 
 
 
 def _network_names(plan: BatchPlan) -> dict[str, str]:
-    from evalkit.batch.config import _read_reference
+    from evalkit.batch.reference import read_reference
 
-    return dict(_read_reference(plan.data_dir).networks)
+    return dict(read_reference(plan.data_dir).networks)
 
 
 def _reject(folders: WorkFolders, name: str, report: str) -> None:
