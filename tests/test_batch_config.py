@@ -1,4 +1,4 @@
-"""The batch file: model and the whole-file check before anything runs (evalkit/batch/config.py)."""
+"""The batch file: its model and the whole-file check before anything runs (evalkit/batch/config.py, batchfile.py, plan.py)."""
 
 from __future__ import annotations
 
