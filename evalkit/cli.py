@@ -10,12 +10,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 import click
 
 from evalkit import __version__
-from evalkit.errors import EvalkitError, ExitCode
+from evalkit.errors import EvalkitError, ExitCode, JobFailed
 
 
 class _LazyGroup(click.Group):
@@ -43,7 +44,7 @@ COMMANDS = {
     "validate": "evalkit.importers.cli:validate_command",
     "run": "evalkit.run:run_command",
     "inspect": "evalkit.run:inspect_command",
-    "demo": "evalkit.run:demo_command",
+    "demo": "evalkit.cli:demo_command",
     "batch": "evalkit.batch.cli:batch_command",
     "audit": "evalkit.audit.cli:audit_command",
 }
@@ -57,6 +58,34 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """evalkit: evaluate user involvement in improvement-team learning networks."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+@click.command("demo")
+@click.option("--out", "out", default=Path("build/demo"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder for the dashboards.")
+def demo_command(out: Path) -> None:
+    """Render the sample dashboards (what `make demo` runs)."""
+    repo = Path(__file__).resolve().parents[1]
+    params = repo / "params"
+    batch_file = params / "sample_batch.yml"
+    if batch_file.exists():
+        from evalkit.batch import run_batch_file
+
+        code = run_batch_file(batch_file, out=out)
+        if code != ExitCode.OK:
+            raise JobFailed("the demo batch had failures (see above)")
+        click.echo(f"open {(out / 'index.html').resolve()}")
+        return
+    from evalkit.run import load_run_file, run_report
+
+    written = []
+    for run_file in sorted(params.glob("sample_*.yml")):
+        loaded = load_run_file(run_file)
+        target = out / f"{run_file.stem}.html"
+        run_report(loaded.notebook, loaded.parameters, target)
+        written.append(target)
+    for path in written:
+        click.echo(f"open {path.resolve()}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

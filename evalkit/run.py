@@ -4,6 +4,9 @@ The notebook is executed with papermill (parameters injected after the cell tagg
 ``parameters``), then exported with evalkit's own template (:mod:`evalkit.render`). The
 executed notebook lives in a work folder; only the HTML is written to the requested
 path, via a temporary name, so that a failed run never leaves half a page.
+
+A notebook's parameters, their types and the ``kind: run`` file are
+:mod:`evalkit.params`'s; ``evalkit demo`` is :mod:`evalkit.cli`'s.
 """
 
 from __future__ import annotations
@@ -11,168 +14,19 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InputError, JobFailed
-from evalkit.yamlio import load_file
-
-PATH_PARAMETERS = frozenset({"data_dir", "prepared_dir", "instrument"})
-"""Parameters that name files or folders: resolved to absolute paths before a run, since
-the notebook runs in its own folder."""
-
-_NONE_WORDS = frozenset({"", "none", "null", "~"})
-
-
-@dataclass(frozen=True)
-class NotebookParameter:
-    """One parameter of a notebook's ``parameters`` cell (from papermill's inspect)."""
-
-    name: str
-    type_name: str
-    default: str
-
-    @property
-    def optional(self) -> bool:
-        return self.type_name.startswith("Optional[") or self.default == "None"
-
-    @property
-    def base_type(self) -> str:
-        name = self.type_name
-        if name.startswith("Optional[") and name.endswith("]"):
-            name = name[len("Optional[") : -1]
-        return name
-
-
-def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, NotebookParameter]:
-    """The parameters a notebook declares, with their types and defaults.
-
-    Raises :class:`InputError` when the notebook is missing or has no ``parameters`` cell.
-    """
-    from papermill.inspection import inspect_notebook
-
-    path = Path(notebook)
-    if not path.is_file():
-        raise InputError(f"{path}: notebook not found")
-    try:
-        found = inspect_notebook(str(path))
-    except Exception as exc:  # papermill raises several kinds for unreadable notebooks
-        raise InputError(f"{path}: cannot read the notebook's parameters ({exc})") from None
-    if not found:
-        raise InputError(f"{path}: the notebook has no cell tagged 'parameters'")
-    return {
-        name: NotebookParameter(name, str(info["inferred_type_name"]), str(info["default"]))
-        for name, info in found.items()
-    }
-
-
-def coerce(raw: str, parameter: NotebookParameter) -> Any:
-    """Turn a command-line value into the parameter's declared type.
-
-    A municipality number stays text (``"0301"``); ``none`` gives None for an optional
-    parameter; a value that does not fit the type is an :class:`InputError`.
-
-    Examples
-    --------
-    >>> coerce("0301", NotebookParameter("municipality_id", "str", '"0301"'))
-    '0301'
-    >>> coerce("12", NotebookParameter("min_cell_n", "int", "5"))
-    12
-    >>> coerce("none", NotebookParameter("compare_wave", "Optional[str]", '"2025"')) is None
-    True
-    """
-    text = raw.strip()
-    if parameter.optional and text.lower() in _NONE_WORDS:
-        return None
-    kind = parameter.base_type
-    if kind == "int":
-        try:
-            return int(text, 10)
-        except ValueError:
-            raise InputError(f"parameter {parameter.name}: {raw!r} is not a whole number") from None
-    if kind == "float":
-        try:
-            return float(text.replace(",", "."))
-        except ValueError:
-            raise InputError(f"parameter {parameter.name}: {raw!r} is not a number") from None
-    if kind == "bool":
-        lowered = text.lower()
-        if lowered in ("true", "yes", "1", "ja"):
-            return True
-        if lowered in ("false", "no", "0", "nei"):
-            return False
-        raise InputError(f"parameter {parameter.name}: {raw!r} is not true or false")
-    return raw
-
-
-def check_parameters(
-    notebook: str | os.PathLike[str], parameters: dict[str, Any], *, source: str = "parameters"
-) -> list[str]:
-    """Problems with ``parameters`` against the notebook's parameters cell (empty if none)."""
-    declared = notebook_parameters(notebook)
-    problems = []
-    for name in parameters:
-        if name not in declared:
-            problems.append(
-                f"{source}: unknown parameter {name!r} for {Path(notebook).name} "
-                f"(it takes {', '.join(declared)})"
-            )
-    for name, value in parameters.items():
-        parameter = declared.get(name)
-        if parameter is None or value is None:
-            continue
-        kind = parameter.base_type
-        ok = {
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-            "str": isinstance(value, str),
-        }.get(kind, True)
-        if not ok:
-            problems.append(f"{source}: parameter {name!r} should be {kind}, got {value!r}")
-    return problems
-
-
-@dataclass(frozen=True)
-class RunFile:
-    """A ``kind: run`` parameter file: a notebook and its parameters."""
-
-    path: Path
-    notebook: Path
-    parameters: dict[str, Any] = field(default_factory=dict)
-
-
-def load_run_file(path: str | os.PathLike[str]) -> RunFile:
-    """Read and check a ``kind: run`` file; paths in it are relative to the file."""
-    p = Path(path)
-    raw = load_file(p)
-    if not isinstance(raw, dict):
-        raise InputError(f"{p}: expected a mapping with kind, notebook and parameters")
-    kind = raw.get("kind")
-    if kind != "run":
-        raise InputError(f"{p}: kind is {kind!r}; this command needs a file with 'kind: run'")
-    unknown = sorted(set(raw) - {"kind", "notebook", "parameters", "description"})
-    if unknown:
-        raise InputError(f"{p}: unknown key(s) {', '.join(unknown)} (allowed: kind, notebook, parameters, description)")
-    if not isinstance(raw.get("notebook"), str):
-        raise InputError(f"{p}: 'notebook' must name a notebook file")
-    parameters = raw.get("parameters") or {}
-    if not isinstance(parameters, dict):
-        raise InputError(f"{p}: 'parameters' must be a mapping of name: value")
-    notebook = (p.parent / raw["notebook"]).resolve()
-    resolved = resolve_paths(parameters, p.parent)
-    return RunFile(p, notebook, resolved)
-
-
-def resolve_paths(parameters: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make path parameters absolute (relative to ``base``)."""
-    out = dict(parameters)
-    for name in PATH_PARAMETERS & set(out):
-        value = out[name]
-        if isinstance(value, str) and value:
-            out[name] = str((base / value).resolve())
-    return out
+from evalkit.params import (
+    RunFile,
+    check_parameters,
+    coerce,
+    load_run_file,
+    notebook_parameters,
+    resolve_paths,
+)
 
 
 @dataclass(frozen=True)
@@ -249,8 +103,6 @@ def run_report(
 
 import click  # noqa: E402 - the commands below are the module's CLI face
 
-from evalkit.errors import ExitCode  # noqa: E402
-
 
 def _merge_parameters(notebook: Path, pairs: tuple[tuple[str, str], ...], base: dict[str, Any]) -> dict[str, Any]:
     declared = notebook_parameters(notebook)
@@ -315,27 +167,4 @@ def inspect_command(notebook: Path) -> None:
         click.echo(f"  {p.name:<{width}}  {p.type_name:<15}  default {p.default}")
 
 
-@click.command("demo")
-@click.option("--out", "out", default=Path("build/demo"), show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder for the dashboards.")
-def demo_command(out: Path) -> None:
-    """Render the sample dashboards (what `make demo` runs)."""
-    repo = Path(__file__).resolve().parents[1]
-    params = repo / "params"
-    batch_file = params / "sample_batch.yml"
-    if batch_file.exists():
-        from evalkit.batch import run_batch_file
-
-        code = run_batch_file(batch_file, out=out)
-        if code != ExitCode.OK:
-            raise JobFailed("the demo batch had failures (see above)")
-        click.echo(f"open {(out / 'index.html').resolve()}")
-        return
-    written = []
-    for run_file in sorted(params.glob("sample_*.yml")):
-        loaded = load_run_file(run_file)
-        target = out / f"{run_file.stem}.html"
-        run_report(loaded.notebook, loaded.parameters, target)
-        written.append(target)
-    for path in written:
-        click.echo(f"open {path.resolve()}")
+__all__ = ["RunFile", "RunResult", "execute_notebook", "load_run_file", "run_report"]

@@ -1,4 +1,4 @@
-"""The batch file: model and the whole-file check before anything runs (evalkit/batch/config.py)."""
+"""The batch file: its model and the whole-file check before anything runs (evalkit/batch/config.py, batchfile.py, plan.py)."""
 
 from __future__ import annotations
 
@@ -69,6 +69,53 @@ def test_municipality_numbers_keep_their_leading_zero(tmp_path: Path, units: str
     path = write_batch(tmp_path, BASE + f"municipalities:\n  notebook: NB_DIR/municipality_report.ipynb\n  units: {units}\n")
     plan = load_batch_file(path)
     assert [u.unit_id for _, u in plan.units()] == expected
+
+
+def test_the_shape_of_the_file_is_checked_part_by_part(tmp_path: Path) -> None:
+    """Every part in error is named; the parts that are right are still checked."""
+    body = """\
+kind: batch
+parameters: [1]
+networks:
+  units: {networks: [ost]}
+municipalities:
+  notebook: NB_DIR/municipality_report.ipynb
+  units: {file: k.csv, colum: x}
+  parameters: {min_cell_n: many}
+"""
+    with pytest.raises(InputError) as info:
+        load_batch_file(write_batch(tmp_path, body))
+    lines = str(info.value).splitlines()[1:]
+    assert lines == [
+        "  - parameters: must be a mapping of name: value",
+        "  - networks: 'notebook' is missing",
+        "  - networks.units: units must be all, a list of ids, {file: ..., column: ...}; got {'networks': ['ost']}",
+        "  - municipalities.units: 'column' is missing",
+        "  - municipalities.units: unknown key(s) colum (allowed: column, file, sheet)",
+        "  - municipalities: parameter 'min_cell_n' should be int, got 'many'",
+        "  - parameters: data_dir is missing (a batch must name its canonical data folder)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("kind: batch\nparameters: {}\n", "name at least one kind of unit"),
+        ("kind: batch\nnetworks:\n", "networks: expected a mapping with notebook and units"),
+        ("kind: batch\nmunicipalities: {notebook: x.ipynb, units: {networks: []}}\n",
+         "municipalities.units.networks: give a list of network ids"),
+    ],
+)
+def test_bad_shapes(tmp_path: Path, body: str, expected: str) -> None:
+    with pytest.raises(InputError, match=expected.replace("{", r"\{").replace("}", r"\}").replace(".", r"\.")):
+        load_batch_file(write_batch(tmp_path, body))
+
+
+def test_a_units_text_file_in_windows_1252_with_tabs(tmp_path: Path) -> None:
+    (tmp_path / "kommuner.txt").write_bytes("navn\tkommunenr\nBærum\t3201\nOslo\t301\n".encode("cp1252"))
+    path = write_batch(tmp_path, BASE + "municipalities:\n  notebook: NB_DIR/municipality_report.ipynb\n"
+                                        "  units: {file: kommuner.txt, column: kommunenr}\n")
+    assert [u.unit_id for _, u in load_batch_file(path).units()] == ["3201", "0301"]
 
 
 def test_a_units_spreadsheet_that_dropped_the_zero(tmp_path: Path) -> None:
@@ -208,17 +255,17 @@ def test_cli_exits_2_with_the_listing(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_a_checked_batch_file_is_remembered_until_something_it_read_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import evalkit.run
+    import evalkit.params
     from evalkit.batch.config import load_batch_file_cached
 
     inspected: list[str] = []
-    real = evalkit.run.notebook_parameters
+    real = evalkit.params.notebook_parameters
 
     def counting(notebook: Path) -> Any:
         inspected.append(Path(notebook).name)
         return real(notebook)
 
-    monkeypatch.setattr(evalkit.run, "notebook_parameters", counting)
+    monkeypatch.setattr(evalkit.params, "notebook_parameters", counting)
     notebook = tmp_path / "network_report.ipynb"
     notebook.write_bytes((REPO / "notebooks" / "network_report.ipynb").read_bytes())
     path = tmp_path / "batch.yml"

@@ -1,4 +1,4 @@
-"""Whole batches on the sample data (evalkit/batch/runner.py): published folder, manifest,
+"""Whole batches on the sample data (evalkit/batch/runner.py, publish.py): published folder, manifest,
 index, incremental re-runs, engines and executors, failures. Notebook-executing: slow.
 
 Most tests stand in for the disclosure audit (it has its own tests) so that they test the
@@ -25,10 +25,10 @@ import nbformat
 import polars as pl
 import pytest
 
-import evalkit.batch.runner as runner
+import evalkit.batch.publish as publish
 from evalkit.batch import run_batch_file
 from evalkit.batch.config import BatchPlan
-from evalkit.batch.runner import WorkFolders
+from evalkit.batch.folders import WorkFolders
 from evalkit.errors import JobFailed
 
 pytestmark = pytest.mark.slow
@@ -52,7 +52,7 @@ def batch_file(folder: Path, *, municipalities: str = '["0301", 1108]', networks
     return path
 
 
-AuditStub = Callable[[list[Path], BatchPlan, WorkFolders, int, list[str]], dict[Path, str]]
+AuditStub = Callable[[list[Path], BatchPlan, WorkFolders, int], dict[Path, str]]
 
 
 @pytest.fixture
@@ -60,11 +60,11 @@ def no_audit_findings(monkeypatch: pytest.MonkeyPatch) -> list[list[Path]]:
     """Stand in for the audit: every page passes; records what was audited."""
     audited: list[list[Path]] = []
 
-    def audit(paths: list[Path], plan: BatchPlan, folders: WorkFolders, jobs: int, notes: list[str]) -> dict[Path, str]:
+    def audit(paths: list[Path], plan: BatchPlan, folders: WorkFolders, jobs: int) -> dict[Path, str]:
         audited.append(list(paths))
         return {}
 
-    monkeypatch.setattr(runner, "audit_set", audit)
+    monkeypatch.setattr(publish, "audit_set", audit)
     return audited
 
 
@@ -241,10 +241,10 @@ def test_a_failing_unit_fails_alone_and_a_re_run_renders_only_it(tmp_path: Path,
 
 
 def test_audit_findings_keep_a_page_aside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def audit(paths: list[Path], plan: BatchPlan, folders: WorkFolders, jobs: int, notes: list[str]) -> dict[Path, str]:
+    def audit(paths: list[Path], plan: BatchPlan, folders: WorkFolders, jobs: int) -> dict[Path, str]:
         return {p: f"{p}:1: small-cell: a figure with n=3" for p in paths if p.name == "municipality-1108.html"}
 
-    monkeypatch.setattr(runner, "audit_set", audit)
+    monkeypatch.setattr(publish, "audit_set", audit)
     out, work = tmp_path / "site", tmp_path / "work"
     result = run(batch_file(tmp_path, networks=None), out, work)
     assert result.code == 1 and "REJECTED municipality:1108" in result.text
@@ -258,7 +258,6 @@ def test_audit_findings_keep_a_page_aside(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_the_real_audit_decides(tmp_path: Path) -> None:
     """With evalkit's audit: a page is either published or kept aside with a report, never both."""
-    pytest.importorskip("evalkit.audit")
     out, work = tmp_path / "site", tmp_path / "work"
     result = run(batch_file(tmp_path, municipalities='["0301"]', networks=None), out, work)
     published = (out / "municipality-0301.html").is_file()
@@ -276,12 +275,12 @@ def test_a_full_output_folder_is_a_clear_error_with_earlier_outputs_intact(
     assert run(batch_file(tmp_path, municipalities='["0301"]', networks=None), out, work).code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    real_copy = runner._copy_into
+    real_copy = publish.copy_into
 
     def full_disk(src: Path, target: Path) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
 
-    monkeypatch.setattr(runner, "_copy_into", full_disk)
+    monkeypatch.setattr(publish, "copy_into", full_disk)
     batch = batch_file(tmp_path, municipalities='["0301", 1108]', networks=None)
     with pytest.raises(JobFailed, match="no space left on the device") as info:
         run(batch, out, work)
@@ -290,7 +289,7 @@ def test_a_full_output_folder_is_a_clear_error_with_earlier_outputs_intact(
     assert not list(out.glob(".*"))
     assert (work / "staging" / "municipality-1108.html").is_file()  # kept to publish later
 
-    monkeypatch.setattr(runner, "_copy_into", real_copy)
+    monkeypatch.setattr(publish, "copy_into", real_copy)
     resumed = run(batch, out, work)
     assert resumed.code == 0, resumed.text
     assert "0 rendered, 1 unchanged, 1 finished earlier" in resumed.text

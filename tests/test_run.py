@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import InputError
-from evalkit.run import NotebookParameter, check_parameters, coerce, load_run_file
+from evalkit.params import NotebookParameter, check_parameters, coerce, load_run_file
 from evalkit.yamlio import loads
 
 

@@ -27,7 +27,8 @@ from typing import Any, Final
 
 from evalkit import __version__
 from evalkit.atomic import write_atomic
-from evalkit.batch.config import BatchPlan, Section, Unit
+from evalkit.batch.model import BatchPlan, Section, Unit
+from evalkit.params import PATH_PARAMETERS
 
 STORE_DIR: Final = "prepared"
 DIGESTS_FILE: Final = "prepared-digests.json"
@@ -175,8 +176,8 @@ def manifest_parameters(section: Section, unit: Unit, base: Path) -> dict[str, A
     no work-folder path (the prepared store is named by its hash instead)."""
     params = section.unit_parameters(unit, None)
     params.pop("prepared_dir", None)
-    for name in ("data_dir", "instrument"):
-        value = params.get(name)
+    for name in sorted(PATH_PARAMETERS & set(params)):
+        value = params[name]
         if isinstance(value, str) and value:
             params[name] = os.path.relpath(value, base)
     return params
