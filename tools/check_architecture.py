@@ -59,7 +59,6 @@ ALLOWED: Final[frozenset[tuple[str, str]]] = frozenset({
     ("size", "evalkit/runchart.py"),
     ("size", "evalkit/charts/runcharts.py"),
     ("size", "evalkit/importers/_transform.py"),  # split next on this branch
-    ("size", "evalkit/schema.py"),  # split next on this branch
     ("guarded-import", "evalkit/batch/runner.py"),
     ("guarded-import", "evalkit/metrics/prepare.py"),
     ("page-text", "evalkit/charts/runcharts.py"),
