@@ -58,7 +58,6 @@ ALLOWED: Final[frozenset[tuple[str, str]]] = frozenset({
     ("size", "evalkit/batch/runner.py"),
     ("size", "evalkit/runchart.py"),
     ("size", "evalkit/charts/runcharts.py"),
-    ("size", "evalkit/importers/_transform.py"),  # split next on this branch
     ("guarded-import", "evalkit/batch/runner.py"),
     ("guarded-import", "evalkit/metrics/prepare.py"),
     ("page-text", "evalkit/charts/runcharts.py"),
