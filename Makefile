@@ -56,7 +56,7 @@ test: $(VENV)/.installed-dev chromium axe
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check evalkit tests benchmarks tools/check_architecture.py
 	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) tools/check_architecture.py
 
 lab: $(VENV)/.installed-base
