@@ -14,7 +14,7 @@ AXE_VERSION := 4.11.0
 help:
 	@echo "make demo   - set up .venv and render the sample dashboards into $(OUT)"
 	@echo "make test   - set up .venv with every extra (and Chromium, axe-core) and run all tests"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy, import-linter and the architecture check"
 	@echo "make lab    - JupyterLab on notebooks/"
 	@echo "make bench  - benchmarks, figures in benchmarks/RESULTS.md"
 
@@ -51,9 +51,13 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 test: $(VENV)/.installed-dev chromium axe
 	$(PY) -m pytest
 
+# Layer contracts in pyproject.toml [tool.importlinter]; circles, module sizes, guarded
+# imports and page text in tools/check_architecture.py (see ARCHITECTURE.md).
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check evalkit tests benchmarks
+	$(VENV)/bin/ruff check evalkit tests benchmarks tools/check_architecture.py
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) tools/check_architecture.py
 
 lab: $(VENV)/.installed-base
 	$(VENV)/bin/jupyter lab notebooks/

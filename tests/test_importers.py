@@ -349,3 +349,21 @@ def test_round_trip_canonical_to_nettskjema_layout_and_back(
 def test_input_error_is_an_evalkit_error() -> None:
     with pytest.raises(InputError, match="mapping file not found"):
         load_mapping(FIX / "nope.yml")
+
+
+def test_reference_folder_problems_are_input_errors(tmp_path: Path) -> None:
+    from evalkit.importers import load_reference
+
+    with pytest.raises(InputError, match="reference folder not found"):
+        load_reference(tmp_path / "nowhere")
+    folder = tmp_path / "ref"
+    shutil.copytree(REF, folder)
+    (folder / "waves.parquet").unlink()
+    with pytest.raises(InputError, match=r"waves\.parquet: missing reference table 'waves' in the reference folder"):
+        load_reference(folder)
+    shutil.copy(REF / "waves.parquet", folder / "waves.parquet")
+    (folder / "networks.parquet").write_text("not parquet", encoding="utf-8")
+    with pytest.raises(InputError, match=r"networks\.parquet: not a readable Parquet file"):
+        load_reference(folder)
+    ref = load_reference(REF)
+    assert set(ref.frames()) == {"networks", "municipalities", "waves", "measure_catalogue"}

@@ -94,3 +94,12 @@ def test_readme_starts_with_the_two_commands() -> None:
     head = readme[:1500]
     assert "make demo" in head and "make test" in head
     assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_make_lint_keeps_the_layer_contracts_and_the_architecture_check() -> None:
+    lint = (REPO / "Makefile").read_text(encoding="utf-8").split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    for step in ("ruff check", "mypy", "lint-imports", "tools/check_architecture.py"):
+        assert step in lint, step
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    assert config["root_package"] == "evalkit" and config["include_external_packages"] is False
+    assert {c["type"] for c in config["contracts"]} >= {"layers", "forbidden"}

@@ -118,3 +118,73 @@ def test_normalise_municipality_id(given: object, expected: str) -> None:
 def test_normalise_municipality_id_refuses(given: object) -> None:
     with pytest.raises(ValueError, match="not a 4-digit number"):
         normalise_municipality_id(given)
+
+
+# --------------------------------------------------------------------------- reference tables
+
+
+def test_read_reference_gives_the_tables_and_lookups(sample_dir: Path, sample_data: canonical.CanonicalData) -> None:
+    ref = canonical.read_reference(sample_dir)
+    for name in (*canonical.REFERENCE_TABLES, "teams"):
+        assert getattr(ref, name).equals(getattr(sample_data, name)), name
+    assert set(ref.frames()) == set(canonical.REFERENCE_TABLES)
+    assert ref.wave_order() == sample_data.wave_order() == ["2025", "2026"]
+    assert ref.latest_wave() == "2026"
+    assert ref.wave_date("2026") == sample_data.waves.filter(pl.col("wave") == "2026")["collected"][0]
+    assert ref.wave_date("1999") is None
+    assert ref.municipality_name("0301") == "Oslo" and ref.municipality_name("9999") == "9999"
+    network = sample_data.networks.row(0, named=True)
+    assert ref.network_name(network["network_id"]) == network["name"]
+    assert ref.network_name("nowhere") == "nowhere"
+    assert sample_data.reference().municipality_names == ref.municipality_names
+    # Without teams (an import's reference folder): an empty teams table.
+    assert canonical.read_reference(sample_dir, teams=False).teams.height == 0
+
+
+def test_municipality_name_is_the_latest(sample_dir: Path) -> None:
+    ref = canonical.read_reference(sample_dir)
+    renamed = pl.DataFrame(
+        {"municipality_id": ["3201", "3201", "3201"], "name": ["Bærum", "Gamle Bærum", "Nye Bærum"],
+         "county": ["Akershus"] * 3, "valid_from": [2020, 1838, 2024], "valid_to": [2023, 2019, None]},
+        schema=ref.municipalities.schema,
+    )
+    other = canonical.Reference(ref.networks, renamed, ref.waves, ref.measure_catalogue)
+    assert other.municipality_name("3201") == "Nye Bærum"
+
+
+@pytest.mark.parametrize(
+    ("wave", "compare", "expected"),
+    [
+        ("2026", "2025", []),
+        ("2026", None, []),
+        ("2027", None, [("wave", "'2027' is not in the data (waves: 2025, 2026)")]),
+        ("2026", "2024", [("compare_wave", "'2024' is not in the data (waves: 2025, 2026)")]),
+        ("2025", "2025", [("compare_wave", "'2025' is not earlier than wave '2025'")]),
+    ],
+)
+def test_wave_problems(sample_dir: Path, wave: str, compare: str | None, expected: list[tuple[str, str]]) -> None:
+    assert canonical.read_reference(sample_dir).wave_problems(wave, compare) == expected
+
+
+def test_read_reference_names_a_missing_or_broken_table(sample_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        canonical.read_reference(tmp_path / "nowhere")
+    data = _copy_sample(sample_dir, tmp_path)
+    (data / "waves.parquet").unlink()
+    (data / "measure_catalogue.parquet").unlink()
+    assert canonical.missing_tables(data) == ["waves", "measure_catalogue"]
+    with pytest.raises(canonical.MissingTableError) as info:
+        canonical.read_reference(data)
+    assert info.value.table == "waves" and info.value.path == data / "waves.parquet"
+    (data / "networks.parquet").write_text("not parquet", encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"networks\.parquet: not a readable Parquet file"):
+        canonical.read_reference(data)
+
+
+def test_read_reference_validates_unless_told_not_to(sample_dir: Path, tmp_path: Path) -> None:
+    data = _copy_sample(sample_dir, tmp_path)
+    waves = pl.read_parquet(data / "waves.parquet")
+    waves.with_columns(pl.col("order").cast(pl.Int64) - 10).write_parquet(data / "waves.parquet")
+    with pytest.raises(SchemaError, match=r"waves\.parquet, row 1, column 'order'"):
+        canonical.read_reference(data)
+    assert canonical.read_reference(data, validate=False).waves["order"].dtype == pl.Int64
