@@ -75,7 +75,7 @@ class ReportContext:
     def n_text(self, n: int | None, suppressed: bool) -> str:
         if suppressed or n is None:
             return self.t("suppressed_short")
-        return f"n\u00a0=\u00a0{n}"
+        return self.t("n_equals", n=n)
 
     # --- data -------------------------------------------------------------------------
     def frame(self, name: str) -> pl.DataFrame:

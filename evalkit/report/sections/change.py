@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from evalkit.charts.survey import differences
-from evalkit.figure import Cell, Table, esc
-from evalkit.report.blocks import heading, too_few_notice
+from evalkit.figure import Cell, Table
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.format import signed
 from evalkit.report.rows import interval_row
@@ -14,12 +14,12 @@ from evalkit.report.section import Section
 
 
 def change(ctx: ReportContext) -> Section:
-    section = Section().add(heading(ctx, "change"))
+    section = Section().add(blocks.heading(ctx, "change"))
     compare = ctx.params.compare_wave
     if compare is None:
-        return section.add(f'<p class="ek-note">{esc(ctx.t("change_no_compare"))}</p>')
+        return section.add(blocks.note(ctx.t("change_no_compare")))
     if ctx.too_few:
-        return section.add(too_few_notice(ctx).html())
+        return section.add(blocks.too_few_notice(ctx))
     rows = ctx.rows("changes", role_group="all", measure="index_mean")
     chart_rows: list[dict[str, Any]] = []
     table_rows: list[list[Cell]] = []

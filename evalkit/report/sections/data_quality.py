@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from evalkit import __version__
-from evalkit.figure import Cell, Table, esc
-from evalkit.report.blocks import heading
+from evalkit.figure import Cell, Table
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 
 
 def data_quality(ctx: ReportContext) -> Section:
-    section = Section().add(heading(ctx, "data_quality"))
+    section = Section().add(blocks.heading(ctx, "data_quality"))
     dq = ctx.rows("data_quality")
     if dq.height and not ctx.too_few:
         r = dq.row(0, named=True)
@@ -24,8 +24,8 @@ def data_quality(ctx: ReportContext) -> Section:
             [Cell(ctx.t("dq_rejections"), header=True), rejections_cell(ctx, int(r["n_rejections"] or 0))],
         ]
         section.add(Table(ctx.t("section_data_quality"), [ctx.t("indicator"), ctx.t("value")], cells).html())
-    section.add(f'<p class="ek-note">{esc(ctx.t("dq_note"))}</p>')
-    section.add(f'<footer class="ek-footer">{esc(ctx.t("footer", version=__version__))}</footer>')
+    section.add(blocks.note(ctx.t("dq_note")))
+    section.add(blocks.footer(ctx.t("footer", version=__version__)))
     return section
 
 

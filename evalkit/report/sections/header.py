@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from evalkit.figure import esc
-from evalkit.report.blocks import too_few_notice
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 from evalkit.report.sections.respondents import respondents_table
@@ -38,19 +37,11 @@ def header(ctx: ReportContext) -> Section:
         meta.append(ctx.t("meta_network", name=ctx.parent_name))
     meta.append(ctx.t("meta_wave", wave=ctx.wave, date=ctx.fmt.date(date)))
     meta.append(ctx.t("meta_generated", date=ctx.fmt.date(dt.date.today())))
-    toc = "".join(
-        f'<li><a href="#ek-{s}">{esc(ctx.t("section_" + s, parent=ctx.parent_name))}</a></li>'
-        for s in SECTION_IDS
-    )
+    toc = [(s, ctx.t("section_" + s, parent=ctx.parent_name)) for s in SECTION_IDS]
     section = Section()
-    section.add(
-        f'<header><p class="ek-kicker">{esc(kicker)}</p><h1>{esc(title(ctx))}</h1>'
-        f'<ul class="ek-meta">{"".join(f"<li>{esc(m)}</li>" for m in meta)}</ul></header>'
-        f'<p>{esc(ctx.t("intro"))}</p>'
-        f'<nav class="ek-toc" aria-label="{esc(ctx.t("toc_title"))}"><strong>{esc(ctx.t("toc_title"))}</strong><ol>{toc}</ol></nav>'
-    )
+    section.add(blocks.page_header(kicker, title(ctx), meta, ctx.t("intro"), ctx.t("toc_title"), toc))
     if ctx.too_few:
-        section.parts.extend(too_few_notice(ctx).parts)
+        section.add(blocks.too_few_notice(ctx))
     else:
         section.add(respondents_table(ctx))
     return section

@@ -7,8 +7,8 @@ from functools import partial
 import polars as pl
 
 from evalkit.charts.runcharts import format_value, measure_chart_spec, progress_chart_spec
-from evalkit.figure import Cell, Mark, Table, esc
-from evalkit.report.blocks import heading, too_few_notice
+from evalkit.figure import Cell, Mark, Table
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 from evalkit.report.sections.survey_figures import index_by_role_figure, likert_figure
@@ -16,19 +16,19 @@ from evalkit.runchart import chart_summary
 
 
 def impact(ctx: ReportContext) -> Section:
-    section = Section().add(heading(ctx, "impact"))
-    section.add(f'<h3>{esc(ctx.t("impact_perceived"))}</h3>')
+    section = Section().add(blocks.heading(ctx, "impact"))
+    section.add(blocks.subheading(ctx.t("impact_perceived")))
     if ctx.too_few:
-        section.add(too_few_notice(ctx).html())
+        section.add(blocks.too_few_notice(ctx))
     else:
         for part in (likert_figure(ctx, "impact", ctx.t("likert_title", dimension=ctx.dimension_label("impact"))),
                      index_by_role_figure(ctx, "impact")):
             if part is not None:
                 section.add(part)
-    section.add(f'<h3>{esc(ctx.t("impact_actual"))}</h3><p>{esc(ctx.t("impact_actual_intro"))}</p>')
+    section.add(blocks.subheading(ctx.t("impact_actual")) + blocks.paragraph(ctx.t("impact_actual_intro")))
     charts = ctx.unit_charts()
     if charts.height == 0:
-        section.add(f'<p class="ek-note">{esc(ctx.t("no_measures"))}</p>')
+        section.add(blocks.note(ctx.t("no_measures")))
     for measure_id in charts["measure_id"].unique(maintain_order=True).sort().to_list() if charts.height else []:
         rows = charts.filter(pl.col("measure_id") == measure_id)
         spec, description = measure_chart_spec(rows, measure_id=measure_id, language=ctx.lang, columns=3, panel_width=230)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from evalkit.figure import Cell, Table, esc
-from evalkit.report.blocks import heading
+from evalkit.figure import Cell, Table
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 
 
 def method(ctx: ReportContext) -> Section:
-    section = Section().add(heading(ctx, "method"))
+    section = Section().add(blocks.heading(ctx, "method"))
     paragraphs = [
         ctx.t("method_survey"),
         ctx.t("method_index", share=ctx.fmt.pct(0.5)),
@@ -19,7 +19,7 @@ def method(ctx: ReportContext) -> Section:
         ctx.t("many_comparisons"),
         ctx.t("method_runcharts"),
     ]
-    section.add("".join(f"<p>{esc(p)}</p>" for p in paragraphs))
+    section.add(blocks.paragraphs(paragraphs))
     rel = ctx.rows("reliability")
     if rel.height and not ctx.too_few:
         cells = []
@@ -29,13 +29,13 @@ def method(ctx: ReportContext) -> Section:
             cells.append([
                 Cell(ctx.dimension_label(str(r["dimension"])), header=True),
                 Cell(ctx.fmt.num(r["alpha"], 2) if not suppressed else "–", mark, numeric=True),
-                Cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False).replace(",00", "") if not suppressed else "–", mark, numeric=True),
+                Cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False, decimals=0) if not suppressed else "–", mark, numeric=True),
                 Cell((ctx.t("low_reliability") if r["low_reliability"] else ctx.t("ok")) if not suppressed else "–", mark),
             ])
-        section.add(Table(ctx.t("reliability_title"), [ctx.t("dimension"), "alpha", ctx.t("interval_95"), ctx.t("assessment")], cells).html())
-    glossary = "".join(
-        f"<dt>{esc(ctx.t('term_' + term))}</dt><dd>{esc(ctx.t('def_' + term))}</dd>"
+        section.add(Table(ctx.t("reliability_title"), [ctx.t("dimension"), ctx.t("alpha"), ctx.t("interval_95"), ctx.t("assessment")], cells).html())
+    terms = [
+        (ctx.t("term_" + term), ctx.t("def_" + term))
         for term in ("user_rep", "relative_rep", "experience_consultant", "team", "network", "equality", "index", "interval", "run_chart")
-    )
-    section.add(f'<h3>{esc(ctx.t("glossary"))}</h3><dl class="ek-glossary">{glossary}</dl>')
+    ]
+    section.add(blocks.glossary(ctx.t("glossary"), terms))
     return section

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from evalkit.figure import Cell, Mark, Table, esc
+from evalkit.figure import Cell, Mark, Table
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 
 
@@ -47,4 +48,4 @@ def municipalities_table(ctx: ReportContext) -> str:
         ctx.t("municipalities_title"),
         [ctx.t("municipality"), ctx.t("respondents"), ctx.t("card_equality"), ctx.t("card_impact")],
         rows,
-    ).html() + f'<p class="ek-note">{esc(ctx.t("municipalities_note", min_unit_n=ctx.params.min_unit_n))}</p>'
+    ).html() + blocks.note(ctx.t("municipalities_note", min_unit_n=ctx.params.min_unit_n))

@@ -7,8 +7,8 @@ from typing import Any
 import polars as pl
 
 from evalkit.charts.survey import differences
-from evalkit.figure import Cell, Mark, Table, esc
-from evalkit.report.blocks import heading
+from evalkit.figure import Cell, Mark, Table
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.format import signed
 from evalkit.report.rows import interval_row
@@ -16,8 +16,8 @@ from evalkit.report.section import Section
 
 
 def promoters(ctx: ReportContext) -> Section:
-    section = Section().add(heading(ctx, "promoters"))
-    section.add(f'<p>{esc(ctx.t("promoters_intro"))}</p>')
+    section = Section().add(blocks.heading(ctx, "promoters"))
+    section.add(blocks.paragraph(ctx.t("promoters_intro")))
     own = ctx.rows("promoters")
     level, unit_id, note = ctx.level, ctx.unit_id, ""
     if own.height == 0 or own["suppressed"].all():
@@ -25,7 +25,7 @@ def promoters(ctx: ReportContext) -> Section:
         note = ctx.t("promoters_parent_instead", parent=ctx.parent_name)
     rows = ctx.rows("promoters", level=level, unit_id=unit_id)
     if note:
-        section.add(f'<p class="ek-note">{esc(note)}</p>')
+        section.add(blocks.note(note))
     for dimension in ("equality", "impact"):
         d = rows.filter(pl.col("dimension") == dimension)
         if d.height == 0:

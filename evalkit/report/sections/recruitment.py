@@ -8,16 +8,16 @@ from typing import Any
 import polars as pl
 
 from evalkit.charts.survey import share_bars
-from evalkit.figure import Cell, Mark, Table, esc
-from evalkit.report.blocks import heading
+from evalkit.figure import Cell, Mark, Table
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.rows import interval_row
 from evalkit.report.section import Section
 
 
 def recruitment(ctx: ReportContext) -> Section:
-    section = Section().add(heading(ctx, "recruitment"))
-    section.add(f'<p>{esc(ctx.t("recruitment_intro"))}</p>')
+    section = Section().add(blocks.heading(ctx, "recruitment"))
+    section.add(blocks.paragraph(ctx.t("recruitment_intro")))
     rec = ctx.rows("recruitment")
     channels = rec.filter(pl.col("indicator") == "channel")
     if channels.height:

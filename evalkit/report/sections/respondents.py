@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from evalkit.figure import Cell, Table, esc
+from evalkit.figure import Cell, Table
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 
 
@@ -29,10 +30,9 @@ def respondents_table(ctx: ReportContext) -> str:
     rate_all = rates.filter(pl.col("category").is_null() | (pl.col("category") == "all"))
     if rate_all.height and rate_all["estimate"][0] is not None and not rate_all["suppressed"][0]:
         r = rate_all.row(0, named=True)
-        rate_text = (
-            f'<p>{esc(ctx.t("response_rate"))}: <span {ctx.mark("response_rate", "survey", r["n"], False).attrs()}>'
-            f'{esc(ctx.fmt.pct(r["estimate"]))}</span></p>'
+        rate_text = blocks.labelled_value(
+            ctx.t("response_rate"), ctx.fmt.pct(r["estimate"]), ctx.mark("response_rate", "survey", r["n"], False)
         )
     else:
-        rate_text = f'<p>{esc(ctx.t("response_rate"))}: {esc(ctx.t("response_rate_unknown"))}</p>'
+        rate_text = blocks.labelled_value(ctx.t("response_rate"), ctx.t("response_rate_unknown"))
     return table.html() + rate_text

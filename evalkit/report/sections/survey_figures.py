@@ -8,8 +8,8 @@ from typing import Any
 import polars as pl
 
 from evalkit.charts.survey import estimates_with_intervals, likert_bars
-from evalkit.figure import Cell, Figure, Mark, Table, esc
-from evalkit.report.blocks import finding
+from evalkit.figure import Cell, Figure, Mark, Table
+from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.rows import interval_row
 from evalkit.report.section import Section
@@ -118,7 +118,7 @@ def gap_block(ctx: ReportContext, dimension: str, group: str = "user_side") -> S
         else:
             use = pl.DataFrame()
     if use.height == 0:
-        section.add(f'<p class="ek-note">{esc(ctx.t("gap_unavailable"))}</p>')
+        section.add(blocks.note(ctx.t("gap_unavailable")))
         return section
     r = use.row(0, named=True)
     unit_key = f"{r['unit_level']}:{r['unit_id']}"
@@ -131,6 +131,6 @@ def gap_block(ctx: ReportContext, dimension: str, group: str = "user_side") -> S
     )
     sentence = sentence[:1].upper() + sentence[1:] + " " + ctx.t("gap_clear" if r["flag"] else "gap_not_clear")
     if level_note:
-        section.add(f'<p class="ek-note">{esc(level_note)}</p>')
-    section.add(finding(sentence, mark))
+        section.add(blocks.note(level_note))
+    section.add(blocks.finding(sentence, mark))
     return section
