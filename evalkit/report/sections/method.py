@@ -26,6 +26,8 @@ def method(ctx: ReportContext) -> Section:
         for r in rel.sort("dimension").iter_rows(named=True):
             suppressed = bool(r["suppressed"]) or r["alpha"] is None
             mark = ctx.mark(f"{r['dimension']}.alpha", "survey", r["n"], suppressed)
+            # The interval is written in whole numbers, as the page always showed it ("0–1");
+            # alpha reads better with decimals=2, trim=True ("0,12–0,74"): a page change.
             cells.append([
                 Cell(ctx.dimension_label(str(r["dimension"])), header=True),
                 Cell(ctx.fmt.num(r["alpha"], 2) if not suppressed else "–", mark, numeric=True),
