@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from evalkit.templating import macro
+
 FIGURE_MIME = "application/vnd.evalkit.figure+json"
 HTML_MIME = "application/vnd.evalkit.html+json"
 PAGE_MIME = "application/vnd.evalkit.page+json"
@@ -93,41 +95,32 @@ class Mark:
 
 @dataclass(frozen=True)
 class Cell:
-    """A table cell: its text and, when it shows a figure, the figure's markup."""
+    """A table cell: its text and, when it shows a figure, the figure's markup.
+
+    ``emphasis``: a CSS class for the text (e.g. a benchmark's "above"/"below").
+    """
 
     text: str
     mark: Mark | None = None
     header: bool = False
     numeric: bool = False
+    emphasis: str | None = None
 
     def html(self) -> str:
-        tag = "th" if self.header else "td"
-        attrs = []
-        if self.header:
-            attrs.append('scope="row"')
-        if self.numeric:
-            attrs.append('class="ek-num"')
-        if self.mark is not None:
-            attrs.append(self.mark.attrs())
-        joined = (" " + " ".join(attrs)) if attrs else ""
-        return f"<{tag}{joined}>{esc(self.text)}</{tag}>"
+        return macro("cell")(self)
 
 
 @dataclass(frozen=True)
 class Table:
-    """An accessible table: a caption, column headers and rows of cells."""
+    """An accessible table: a caption, column headers and rows of cells
+    (markup: the ``table`` macro of ``templates/evalkit/macros.html.j2``)."""
 
     caption: str
     columns: Sequence[str]
     rows: Sequence[Sequence[Cell]]
 
     def html(self) -> str:
-        head = "".join(f'<th scope="col">{esc(c)}</th>' for c in self.columns)
-        body = "".join("<tr>" + "".join(c.html() for c in row) + "</tr>" for row in self.rows)
-        return (
-            f'<table class="ek-table"><caption>{esc(self.caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        )
+        return macro("table")(self)
 
 
 class Block:

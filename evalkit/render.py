@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +30,12 @@ from evalkit.atomic import write_atomic
 from evalkit.cachedir import bundle_cache_file, read_cached_bundle, write_cached_bundle
 from evalkit.figure import FIGURE_MIME, HTML_MIME, PAGE_MIME
 from evalkit.i18n import D3_FORMAT_LOCALES, D3_TIME_LOCALES, Language, check_language, text
+from evalkit.templating import TEMPLATES, loader
 
 EVALUATOR_NOTE_TAG = "evaluator-note"
 BUNDLE_FILE = "evalkit-charts.js"
 
-_TEMPLATES = Path(str(resources.files("evalkit").joinpath("templates")))
+_TEMPLATES = TEMPLATES
 
 
 @cache
@@ -111,6 +111,8 @@ class DashboardExporter(HTMLExporter):
     def __init__(self, **kw: Any) -> None:
         kw.setdefault("template_name", "evalkit")
         kw.setdefault("extra_template_basedirs", [str(_TEMPLATES)])
+        # evalkit's templates through the loader the report's macros use (evalkit.templating).
+        kw.setdefault("extra_loaders", [loader()])
         kw.setdefault("exclude_input", True)
         kw.setdefault("exclude_input_prompt", True)
         kw.setdefault("exclude_output_prompt", True)

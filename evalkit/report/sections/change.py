@@ -1,0 +1,47 @@
+"""Change since the comparison wave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalkit.charts.survey import differences
+from evalkit.figure import Cell, Table
+from evalkit.report import blocks
+from evalkit.report.context import ReportContext
+from evalkit.report.format import signed
+from evalkit.report.rows import interval_row
+from evalkit.report.section import Section
+
+
+def change(ctx: ReportContext) -> Section:
+    section = Section().add(blocks.heading(ctx, "change"))
+    compare = ctx.params.compare_wave
+    if compare is None:
+        return section.add(blocks.note(ctx.t("change_no_compare")))
+    if ctx.too_few:
+        return section.add(blocks.too_few_notice(ctx))
+    rows = ctx.rows("changes", role_group="all", measure="index_mean")
+    chart_rows: list[dict[str, Any]] = []
+    table_rows: list[list[Cell]] = []
+    sentences: list[str] = []
+    for order, r in enumerate(rows.sort("dimension").iter_rows(named=True)):
+        suppressed = bool(r["suppressed"]) or r["estimate"] is None
+        label = ctx.dimension_label(str(r["dimension"]))
+        chart_rows.append(interval_row(label, order, r, suppressed))
+        mark = ctx.mark(f"{r['dimension']}.change.index_mean", "survey", r["n"], suppressed)
+        table_rows.append([
+            Cell(label, header=True),
+            Cell(signed(ctx.fmt.num(r["estimate"])) if not suppressed else "–", mark, numeric=True),
+            Cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", mark, numeric=True),
+            Cell(ctx.t("clear_change" if r["flag"] else "no_clear_change") if not suppressed else ctx.t("suppressed_short"), mark),
+        ])
+        if not suppressed:
+            key = "change_sentence_clear" if r["flag"] else "change_sentence_unclear"
+            sentences.append(ctx.t(key, dimension=label, points=signed(ctx.fmt.num(r["estimate"])),
+                                    interval=ctx.fmt.interval(r["ci_low"], r["ci_high"], percent=False)))
+    title = ctx.t("change_title", compare=compare, wave=ctx.wave)
+    spec = differences(chart_rows, value_title=ctx.t("difference_points"), percent=False, title=title, limit=40,
+                       suppressed_text=ctx.t("suppressed_short"))
+    table = Table(title, [ctx.t("dimension"), ctx.t("difference"), ctx.t("interval_95"), ctx.t("assessment")], table_rows)
+    section.add(ctx.figure(spec, title, " ".join(sentences) or ctx.t("all_suppressed"), table, "change.index_mean"))
+    return section

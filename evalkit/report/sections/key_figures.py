@@ -1,0 +1,73 @@
+"""Key figures: cards, the main findings and (for a network) its municipalities."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from evalkit.figure import Mark
+from evalkit.report import blocks
+from evalkit.report.context import ReportContext
+from evalkit.report.section import Section
+from evalkit.report.sections.municipalities import municipalities_table
+
+
+def key_figures(ctx: ReportContext) -> Section:
+    section = Section().add(blocks.heading(ctx, "key_figures"))
+    if ctx.too_few:
+        return section.add(blocks.too_few_notice(ctx))
+    cards: list[blocks.Card] = []
+    for dimension in ("equality", "impact"):
+        row = ctx.rows("indices", role_group="all", dimension=dimension)
+        if row.height == 0:
+            continue
+        r = row.row(0, named=True)
+        suppressed = bool(r["suppressed"]) or r["mean"] is None
+        value = ctx.fmt.num(r["mean"]) if not suppressed else "–"
+        note = (
+            f'{ctx.t("index_0_100")} · {ctx.fmt.interval(r["ci_low"], r["ci_high"], percent=False)} · {ctx.n_text(r["n"], False)}'
+            if not suppressed
+            else ctx.t("suppressed_short")
+        )
+        cards.append(blocks.Card(ctx.t(f"card_{dimension}"), value, note, ctx.mark(f"{dimension}.index_mean", "survey", r["n"], suppressed)))
+    trained = ctx.rows("recruitment", indicator="reps_trained")
+    if trained.height:
+        r = trained.row(0, named=True)
+        suppressed = bool(r["suppressed"]) or r["estimate"] is None
+        cards.append(blocks.Card(
+            ctx.t("card_trained"),
+            ctx.fmt.pct(r["estimate"]) if not suppressed else "–",
+            ctx.t("of_teams", k=ctx.fmt.num(r["count"]), n=r["n"]) if not suppressed else ctx.t("suppressed_short"),
+            ctx.mark("recruitment.reps_trained.share", "teams", r["n"], suppressed),
+        ))
+    charts = ctx.unit_charts()
+    if charts.height:
+        latest = charts.filter(pl.col("part") == pl.col("part").max().over("team_id", "measure_id"))
+        series = latest.group_by("team_id", "measure_id").agg(pl.col("runs_signal").any(), pl.col("n_useful").max())
+        enough = series.filter(pl.col("n_useful") >= 10)
+        signals = int(enough["runs_signal"].sum())
+        cards.append(blocks.Card(
+            ctx.t("card_signals"),
+            f"{signals}",
+            ctx.t("of_series", n=enough.height),
+            Mark(ctx.unit_key, ctx.wave, "measures.runs_signals", "measures", n=enough.height),
+        ))
+    section.add(blocks.cards(cards))
+    eq = ctx.rows("indices", role_group="all", dimension="equality")
+    if eq.height and not eq["suppressed"][0] and eq["share_favourable"][0] is not None:
+        r = eq.row(0, named=True)
+        section.add(blocks.finding(
+            ctx.t("finding_equality", pct=ctx.fmt.pct(r["share_favourable"]),
+                   interval=ctx.fmt.interval(r["favourable_ci_low"], r["favourable_ci_high"])),
+            ctx.mark("equality.index_share_favourable", "survey", r["n"], False),
+        ))
+    imp = ctx.rows("indices", role_group="all", dimension="impact")
+    if imp.height and not imp["suppressed"][0] and imp["share_favourable"][0] is not None:
+        r = imp.row(0, named=True)
+        section.add(blocks.finding(
+            ctx.t("finding_impact", pct=ctx.fmt.pct(r["share_favourable"]),
+                   interval=ctx.fmt.interval(r["favourable_ci_low"], r["favourable_ci_high"])),
+            ctx.mark("impact.index_share_favourable", "survey", r["n"], False),
+        ))
+    if ctx.level == "network":
+        section.add(municipalities_table(ctx))
+    return section

@@ -1,0 +1,86 @@
+"""Recruitment: channels, facts and each team's practice (counted in teams)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import polars as pl
+
+from evalkit.charts.survey import share_bars
+from evalkit.figure import Cell, Mark, Table
+from evalkit.report import blocks
+from evalkit.report.context import ReportContext
+from evalkit.report.rows import interval_row
+from evalkit.report.section import Section
+
+
+def recruitment(ctx: ReportContext) -> Section:
+    section = Section().add(blocks.heading(ctx, "recruitment"))
+    section.add(blocks.paragraph(ctx.t("recruitment_intro")))
+    rec = ctx.rows("recruitment")
+    channels = rec.filter(pl.col("indicator") == "channel")
+    if channels.height:
+        chart_rows: list[dict[str, Any]] = []
+        table_rows: list[list[Cell]] = []
+        for order, r in enumerate(channels.sort("estimate", descending=True, nulls_last=True).iter_rows(named=True)):
+            suppressed = bool(r["suppressed"]) or r["estimate"] is None
+            label = ctx.t("channel_" + str(r["category"]))
+            chart_rows.append(interval_row(label, order, r, suppressed))
+            fig = f"recruitment.channel.{r['category']}.share"
+            table_rows.append([
+                Cell(label, header=True),
+                ctx.value_cell(ctx.fmt.pct(r["estimate"]) if not suppressed else "–", fig, r["n"], suppressed, "teams"),
+                ctx.value_cell(ctx.t("of_teams", k=ctx.fmt.num(r["count"]), n=r["n"]) if not suppressed else "–", fig + ".count", r["n"], suppressed, "teams"),
+            ])
+        title = ctx.t("channels_title")
+        spec = share_bars(chart_rows, value_title=ctx.t("share_of_teams"), title=title, suppressed_text=ctx.t("suppressed_short"))
+        top = next((r for r in chart_rows if not r["suppressed"]), None)
+        description = ctx.t("channels_description", channel=top["category"], pct=ctx.fmt.pct(float(top["estimate"]))) if top else ctx.t("all_suppressed")
+        table = Table(title, [ctx.t("channel"), ctx.t("share_of_teams"), ctx.t("teams")], table_rows)
+        fig_obj = ctx.figure(spec, title, description, table, "recruitment.channels", source="teams")
+        section.add(fig_obj)
+    facts = []
+    for indicator, statistic, label_key, is_share in (
+        ("reps_trained", "share", "fact_trained", True),
+        ("recruitment_difficulty", "mean", "fact_difficulty", False),
+        ("months_to_recruit", "mean", "fact_months", False),
+        ("any_reps_left", "share", "fact_reps_left", True),
+        ("relatives_involved", "share", "fact_relatives", True),
+    ):
+        row = rec.filter((pl.col("indicator") == indicator) & (pl.col("statistic") == statistic) & pl.col("category").is_null())
+        if row.height == 0:
+            continue
+        r = row.row(0, named=True)
+        suppressed = bool(r["suppressed"]) or r["estimate"] is None
+        value = "–" if suppressed else (ctx.fmt.pct(r["estimate"]) if is_share else ctx.fmt.num(r["estimate"], 1))
+        facts.append([
+            Cell(ctx.t(label_key), header=True),
+            ctx.value_cell(value, f"recruitment.{indicator}.{statistic}", r["n"], suppressed, "teams"),
+            ctx.value_cell(str(r["n"]) if not suppressed else "–", f"recruitment.{indicator}.n", r["n"], suppressed, "teams"),
+        ])
+    if facts:
+        section.add(Table(ctx.t("recruitment_facts"), [ctx.t("indicator"), ctx.t("value"), ctx.t("teams")], facts).html())
+    section.add(team_practice_table(ctx))
+    return section
+
+
+def team_practice_table(ctx: ReportContext) -> str:
+    """Per team: the team's recruitment practice (team facts, counted in teams)."""
+    teams = ctx.unit_teams()
+    if teams.height == 0:
+        return ""
+    rows = []
+    for r in teams.sort("name").iter_rows(named=True):
+        unit = f"team:{r['team_id']}"
+        channels = ", ".join(ctx.t("channel_" + c) for c in (r["channels"] or [])) or "–"
+        trained = "–" if r["reps_trained"] is None else ctx.t("yes" if r["reps_trained"] else "no")
+        difficulty = "–" if r["recruitment_difficulty"] is None else str(r["recruitment_difficulty"])
+        mk = partial(Mark, unit, ctx.wave, source="teams", n=1)  # one team's practice
+        rows.append([
+            Cell(str(r["name"]), header=True),
+            Cell(channels, mk("recruitment.channels")),
+            Cell(trained, mk("recruitment.reps_trained")),
+            Cell(difficulty, mk("recruitment.recruitment_difficulty"), numeric=True),
+        ])
+    return Table(ctx.t("team_practice_title"), [ctx.t("team"), ctx.t("channel"), ctx.t("fact_trained_short"), ctx.t("fact_difficulty_short")], rows).html()

@@ -1,0 +1,136 @@
+"""Figures of survey answers shared by several sections: statement distributions,
+indices by role and the gap between a group and the provider side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from evalkit.charts.survey import estimates_with_intervals, likert_bars
+from evalkit.figure import Cell, Figure, Mark, Table
+from evalkit.report import blocks
+from evalkit.report.context import ReportContext
+from evalkit.report.rows import interval_row
+from evalkit.report.section import Section
+
+
+def likert_figure(ctx: ReportContext, dimension: str, title: str) -> Figure | None:
+    items = [i.id for i in ctx.instrument.items_in(dimension)]
+    dist = ctx.rows("distributions", role_group="all").filter(pl.col("item_id").is_in(items))
+    summary = ctx.rows("items", role_group="all").filter(pl.col("item_id").is_in(items))
+    if summary.height == 0:
+        return None
+    scale = ctx.instrument.scales[ctx.instrument.item(items[0]).scale]
+    labels = [lv.label(ctx.lang) for lv in scale.levels]
+    codes = list(scale.codes)
+    neutral = codes.index(scale.neutral) if scale.neutral is not None else None
+    chart_rows: list[dict[str, Any]] = []
+    table_rows: list[list[Cell]] = []
+    for order, item_id in enumerate(items):
+        s_row = summary.filter(pl.col("item_id") == item_id)
+        if s_row.height == 0:
+            continue
+        srow = s_row.row(0, named=True)
+        suppressed = bool(srow["suppressed"]) or not srow["n"]
+        label = ctx.item_label(item_id)
+        levels = dist.filter(pl.col("item_id") == item_id).sort("level")
+        for lv in levels.iter_rows(named=True):
+            chart_rows.append({
+                "item": label, "order": order, "level": codes.index(int(lv["level"])),
+                "share": None if suppressed else lv["share"], "n": None if suppressed else srow["n"],
+                "suppressed": suppressed,
+            })
+        if not levels.height:
+            chart_rows.append({"item": label, "order": order, "level": 0, "share": None, "n": None, "suppressed": True})
+        fig_id = f"{item_id}.share_favourable"
+        table_rows.append([
+            Cell(label, header=True),
+            ctx.value_cell(ctx.fmt.pct(srow["share_favourable"]) if not suppressed else "–", fig_id, srow["n"], suppressed),
+            ctx.value_cell(ctx.fmt.span(srow["ci_low"], srow["ci_high"]) if not suppressed else "–", fig_id + ".ci", srow["n"], suppressed),
+            ctx.value_cell(ctx.fmt.pct(srow["share_dont_know"]) if not suppressed else "–", f"{item_id}.share_dont_know", srow["n"], suppressed),
+            ctx.value_cell(ctx.n_text(srow["n"], suppressed), f"{item_id}.n", srow["n"], suppressed),
+        ])
+    spec = likert_bars(
+        chart_rows, level_labels=labels, neutral_index=neutral, title=title, n_label="n",
+        language=ctx.lang, suppressed_text=ctx.t("suppressed_short"),
+    )
+    table = Table(title, [ctx.t("statement"), ctx.t("share_agree"), ctx.t("interval_95"), ctx.t("share_dont_know"), ctx.t("respondents")], table_rows)
+    visible = [r for r in summary.iter_rows(named=True) if not r["suppressed"] and r["share_favourable"] is not None]
+    if visible:
+        best = max(visible, key=lambda r: r["share_favourable"])
+        worst = min(visible, key=lambda r: r["share_favourable"])
+        description = ctx.t("likert_description", best=ctx.item_label(best["item_id"]), best_pct=ctx.fmt.pct(best["share_favourable"]),
+                             worst=ctx.item_label(worst["item_id"]), worst_pct=ctx.fmt.pct(worst["share_favourable"]))
+    else:
+        description = ctx.t("all_suppressed")
+    return ctx.figure(spec, title, description, table, f"{dimension}.distribution")
+
+
+def index_by_role_figure(ctx: ReportContext, dimension: str) -> Figure | None:
+    rows = ctx.rows("indices", dimension=dimension)
+    if rows.height == 0:
+        return None
+    groups = ["all", "provider_side", "user_side", "experience_consultant"]
+    chart_rows: list[dict[str, Any]] = []
+    table_rows: list[list[Cell]] = []
+    for order, group in enumerate(groups):
+        g = rows.filter(pl.col("role_group") == group)
+        if g.height == 0:
+            continue
+        r = g.row(0, named=True)
+        suppressed = bool(r["suppressed"]) or r["mean"] is None
+        label = ctx.role_label(group)
+        chart_rows.append(interval_row(label, order, r, suppressed, estimate="mean"))
+        fig = f"{dimension}.index_mean.{group}"
+        table_rows.append([
+            Cell(label, header=True),
+            ctx.value_cell(ctx.fmt.num(r["mean"]) if not suppressed else "–", fig, r["n"], suppressed),
+            ctx.value_cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", fig + ".ci", r["n"], suppressed),
+            ctx.value_cell(ctx.n_text(r["n"], suppressed), fig + ".n", r["n"], suppressed),
+        ])
+    title = ctx.t("index_by_role_title", dimension=ctx.dimension_label(dimension))
+    spec = estimates_with_intervals(chart_rows, category_title=ctx.t("role"), value_title=ctx.t("index_0_100"),
+                                    domain=(0, 100), percent=False, title=title,
+                                    suppressed_text=ctx.t("suppressed_short"))
+    table = Table(title, [ctx.t("role"), ctx.t("index_0_100"), ctx.t("interval_95"), ctx.t("respondents")], table_rows)
+    visible = [r for r in chart_rows if not r["suppressed"]]
+    description = (
+        ctx.t("index_by_role_description", parts="; ".join(f"{r['category']}: {ctx.fmt.num(float(r['estimate']))}" for r in visible))
+        if visible else ctx.t("all_suppressed")
+    )
+    return ctx.figure(spec, title, description, table, f"{dimension}.index_by_role")
+
+
+def gap_block(ctx: ReportContext, dimension: str, group: str = "user_side") -> Section:
+    """The gap between a group and the provider side; the network's when the unit's is suppressed."""
+    section = Section()
+    own = ctx.rows("gaps", dimension=dimension, group=group, measure="index_mean")
+    use, level_note = own, ""
+    if own.height == 0 or own["suppressed"][0] or own["estimate"][0] is None:
+        if ctx.level == "municipality":
+            net = ctx.rows("gaps", level="network", unit_id=ctx.network_id, dimension=dimension, group=group, measure="index_mean")
+            if net.height and not net["suppressed"][0] and net["estimate"][0] is not None:
+                use = net
+                level_note = ctx.t("gap_network_instead", network=ctx.parent_name)
+            else:
+                use = pl.DataFrame()
+        else:
+            use = pl.DataFrame()
+    if use.height == 0:
+        section.add(blocks.note(ctx.t("gap_unavailable")))
+        return section
+    r = use.row(0, named=True)
+    unit_key = f"{r['unit_level']}:{r['unit_id']}"
+    mark = Mark(unit_key, ctx.wave, f"{dimension}.gap.{group}.index_mean", "survey", r["n"], False)
+    direction = "gap_lower" if r["estimate"] < 0 else "gap_higher"
+    sentence = ctx.t(
+        direction, group=ctx.role_label(group).lower() if ctx.lang != "en" else ctx.role_label(group),
+        points=ctx.fmt.num(abs(r["estimate"])), interval=ctx.fmt.interval(r["ci_low"], r["ci_high"], percent=False),
+        dimension=ctx.dimension_label(dimension).lower(),
+    )
+    sentence = sentence[:1].upper() + sentence[1:] + " " + ctx.t("gap_clear" if r["flag"] else "gap_not_clear")
+    if level_note:
+        section.add(blocks.note(level_note))
+    section.add(blocks.finding(sentence, mark))
+    return section

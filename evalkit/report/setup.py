@@ -1,0 +1,121 @@
+"""A report's set-up: check the parameters against the data, find the unit, prepare its
+indicators (from a batch's store or computed here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalkit.i18n import text
+from evalkit.instrument import Instrument, load_instrument
+from evalkit.params import (
+    MunicipalityParameters,
+    NetworkParameters,
+    ParameterError,
+    ReportParameters,
+)
+from evalkit.report.context import ReportContext
+from evalkit.report.reference import Reference
+from evalkit.report.units import municipalities_with_teams, network_of
+
+if TYPE_CHECKING:
+    from evalkit.metrics.prepare import Prepared
+
+
+def open_context(params: NetworkParameters | MunicipalityParameters) -> ReportContext:
+    """Check ``params`` against the data and set up the unit's report (raises ParameterError)."""
+    data_dir = Path(params.data_dir).expanduser()
+    if not data_dir.is_dir():
+        raise ParameterError(f"data_dir: folder {str(data_dir)!r} does not exist")
+    ref = Reference.read(data_dir)
+    wave = params.wave or ref.latest_wave()
+    check_waves(ref, wave, params)
+    if isinstance(params, MunicipalityParameters):
+        level = "municipality"
+        unit_id = params.municipality_id
+        check_municipality(ref, unit_id)
+        network_id = network_of(ref.teams, unit_id)
+        unit_name = ref.municipality_name(unit_id)
+        parent_name = ref.network_name(network_id)
+    else:
+        level = "network"
+        unit_id = params.network_id
+        if unit_id not in ref.networks["network_id"].to_list():
+            known = ", ".join(ref.networks["network_id"].to_list())
+            raise ParameterError(f"network_id: {unit_id!r} is not in the data (known networks: {known})")
+        network_id = unit_id
+        unit_name = ref.network_name(unit_id)
+        parent_name = text("all_networks", params.language)
+    instrument = load_instrument(params.instrument)
+    prepared = prepare_unit(params, data_dir, wave, level, unit_id, instrument)
+    return ReportContext(
+        params=params, data_dir=data_dir, ref=ref, wave=wave, level=level, unit_id=unit_id,
+        network_id=network_id, unit_name=unit_name, parent_name=parent_name,
+        instrument=instrument, prepared=prepared,
+    )
+
+
+def check_waves(ref: Reference, wave: str, params: ReportParameters) -> None:
+    order = ref.wave_order()
+    if wave not in order:
+        raise ParameterError(f"wave: {wave!r} is not in the data (waves: {', '.join(order)})")
+    if params.compare_wave is not None:
+        if params.compare_wave not in order:
+            raise ParameterError(
+                f"compare_wave: {params.compare_wave!r} is not in the data (waves: {', '.join(order)})"
+            )
+        if order.index(params.compare_wave) >= order.index(wave):
+            raise ParameterError(
+                f"compare_wave: {params.compare_wave!r} is not earlier than wave {wave!r}"
+            )
+
+
+def check_municipality(ref: Reference, municipality_id: str) -> None:
+    known = set(ref.municipalities["municipality_id"].to_list())
+    if municipality_id not in known:
+        raise ParameterError(
+            f"municipality_id: {municipality_id!r} is not a municipality number in the data's "
+            f"reference table (a number such as 0301 must keep its leading zero)"
+        )
+    if municipality_id not in municipalities_with_teams(ref.teams):
+        raise ParameterError(f"municipality_id: {municipality_id!r} has no improvement team in the data")
+
+
+def expected_settings(params: ReportParameters, wave: str, instrument: Instrument) -> dict[str, Any]:
+    """The settings a batch's store must have been built with to serve this report."""
+    from evalkit.metrics.prepare import instrument_hash
+
+    return {
+        "wave": wave,
+        "compare_wave": params.compare_wave,
+        "min_unit_n": params.min_unit_n,
+        "min_cell_n": params.min_cell_n,
+        "instrument_hash": instrument_hash(instrument),
+    }
+
+
+def prepare_unit(
+    params: ReportParameters, data_dir: Path, wave: str, level: str, unit_id: str, instrument: Instrument
+) -> Prepared:
+    """This unit's slice of the prepared indicators: from the batch's store, or computed."""
+    if params.prepared_dir is not None:
+        from evalkit.store import read_unit
+
+        return read_unit(
+            params.prepared_dir, level, unit_id, expected_settings=expected_settings(params, wave, instrument)
+        )
+    from evalkit import canonical
+    from evalkit.metrics import prepare
+
+    data = canonical.load(data_dir)
+    # Rendered on its own, the page is suppressed as if every unit were published,
+    # which protects everything on this page (and more).
+    prepared = prepare(
+        data,
+        wave=wave,
+        compare_wave=params.compare_wave,
+        instrument=instrument,
+        min_unit_n=params.min_unit_n,
+        min_cell_n=params.min_cell_n,
+    )
+    return prepared.for_unit(level, unit_id)
