@@ -51,14 +51,8 @@ TEMPLATE_SUFFIXES: Final = (".j2", ".jinja", ".jinja2", ".html", ".htm", ".xml",
 # Each entry is (check, where): a module for "cycle" (any circle through it), a file path
 # relative to the repository for the others.
 ALLOWED: Final[frozenset[tuple[str, str]]] = frozenset({
-    # run <-> batch: run.py imports batch for `evalkit demo`, batch.config imports run.
-    ("cycle", "evalkit.run"),
-    ("size", "evalkit/audit.py"),
-    ("size", "evalkit/report.py"),
-    ("size", "evalkit/batch/runner.py"),
     ("size", "evalkit/runchart.py"),
     ("size", "evalkit/charts/runcharts.py"),
-    ("guarded-import", "evalkit/batch/runner.py"),
     ("guarded-import", "evalkit/metrics/prepare.py"),
     ("page-text", "evalkit/charts/runcharts.py"),
     ("page-text", "evalkit/batch/index.py"),

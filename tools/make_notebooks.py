@@ -1,5 +1,5 @@
 import nbformat as nbf
-from nbformat.v4 import new_notebook, new_code_cell, new_markdown_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 SECTIONS = ["header", "key_figures", "recruitment", "equality", "impact", "promoters",
             "relatives_and_consultants", "change", "benchmark", "method", "data_quality"]

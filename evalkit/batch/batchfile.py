@@ -75,7 +75,7 @@ def _read_text_table(path: Path) -> Any:
     restored later): the encoding and the separator are found as for survey exports."""
     import polars as pl
 
-    from evalkit.importers import decode, sniff_separator
+    from evalkit.textfile import decode, sniff_separator
 
     text, _ = decode(path.read_bytes(), str(path))
     return pl.read_csv(text.encode("utf-8"), separator=sniff_separator(text, str(path)), infer_schema=False)

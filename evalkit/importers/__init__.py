@@ -10,6 +10,8 @@ not use (``rejections``) with the reason. ``evalkit validate`` is the command ar
 
 from __future__ import annotations
 
+from evalkit.textfile import decode, sniff_separator
+
 from ._api import check_folders, import_files, reference_folder, write_result
 from ._mapping import (
     FieldSpec,
@@ -22,7 +24,7 @@ from ._mapping import (
     parse_mapping,
 )
 from ._pseudonym import pseudonymise
-from ._read import Export, decode, read_export, sniff_separator
+from ._read import Export, read_export
 from ._transform import ImportResult, Reference, SectionStats, import_exports, load_reference
 
 __all__ = [
