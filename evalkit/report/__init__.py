@@ -17,9 +17,9 @@ evalkit's single reference reader and unit hierarchy can replace them.
 
 from __future__ import annotations
 
+from evalkit.canonical import Reference
 from evalkit.report.context import ReportContext
 from evalkit.report.dashboard import Report, municipality_report, network_report
-from evalkit.report.reference import Reference
 from evalkit.report.section import Section
 from evalkit.report.sections.header import SECTION_IDS
 

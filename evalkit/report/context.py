@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from evalkit.canonical import Reference
 from evalkit.figure import Cell, Figure, Mark, Table
 from evalkit.i18n import Language, text
 from evalkit.instrument import Instrument
 from evalkit.params import MunicipalityParameters, NetworkParameters
 from evalkit.report.format import Formats
-from evalkit.report.reference import Reference
 from evalkit.report.units import unit_teams
 
 if TYPE_CHECKING:

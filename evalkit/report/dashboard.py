@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.canonical import Reference
 from evalkit.figure import PageMeta
 from evalkit.i18n import Language
 from evalkit.instrument import Instrument
@@ -15,7 +16,6 @@ from evalkit.params import (
     network_parameters,
 )
 from evalkit.report.context import ReportContext
-from evalkit.report.reference import Reference
 from evalkit.report.section import Section
 from evalkit.report.sections import (
     benchmark,

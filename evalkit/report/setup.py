@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.canonical import MissingTableError, Reference, read_reference
 from evalkit.i18n import text
 from evalkit.instrument import Instrument, load_instrument
 from evalkit.params import (
@@ -15,7 +16,6 @@ from evalkit.params import (
     ReportParameters,
 )
 from evalkit.report.context import ReportContext
-from evalkit.report.reference import Reference
 from evalkit.report.units import municipalities_with_teams, network_of
 
 if TYPE_CHECKING:
@@ -27,7 +27,12 @@ def open_context(params: NetworkParameters | MunicipalityParameters) -> ReportCo
     data_dir = Path(params.data_dir).expanduser()
     if not data_dir.is_dir():
         raise ParameterError(f"data_dir: folder {str(data_dir)!r} does not exist")
-    ref = Reference.read(data_dir)
+    try:
+        ref = read_reference(data_dir, validate=False)
+    except MissingTableError as exc:
+        raise ParameterError(
+            f"data_dir: {data_dir} is not a canonical data folder ({exc.path.name} is missing)"
+        ) from None
     wave = params.wave or ref.latest_wave()
     check_waves(ref, wave, params)
     if isinstance(params, MunicipalityParameters):
@@ -56,18 +61,8 @@ def open_context(params: NetworkParameters | MunicipalityParameters) -> ReportCo
 
 
 def check_waves(ref: Reference, wave: str, params: ReportParameters) -> None:
-    order = ref.wave_order()
-    if wave not in order:
-        raise ParameterError(f"wave: {wave!r} is not in the data (waves: {', '.join(order)})")
-    if params.compare_wave is not None:
-        if params.compare_wave not in order:
-            raise ParameterError(
-                f"compare_wave: {params.compare_wave!r} is not in the data (waves: {', '.join(order)})"
-            )
-        if order.index(params.compare_wave) >= order.index(wave):
-            raise ParameterError(
-                f"compare_wave: {params.compare_wave!r} is not earlier than wave {wave!r}"
-            )
+    for name, problem in ref.wave_problems(wave, params.compare_wave):
+        raise ParameterError(f"{name}: {problem}")
 
 
 def check_municipality(ref: Reference, municipality_id: str) -> None:
