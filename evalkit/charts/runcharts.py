@@ -14,15 +14,16 @@ and per municipality or network, not one for the whole country.
 from __future__ import annotations
 
 import json
-import math
-from datetime import date
 from functools import cache
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import altair as alt
 import polars as pl
 
 from evalkit.charts.spec import json_rows
+from evalkit.i18n import Language, check_language, fmt_month, fmt_value, text
+from evalkit.i18n import fmt_month as format_month
+from evalkit.i18n import fmt_value as format_value
 from evalkit.runchart import (
     MIN_USEFUL_POINTS,
     PROGRESS_MODEST,
@@ -34,6 +35,7 @@ from evalkit.runchart import (
 __all__ = [
     "PALETTE",
     "DescribedChart",
+    "Language",
     "describe_measure",
     "describe_progress",
     "format_month",
@@ -64,204 +66,13 @@ PALETTE: Final = {
 }
 """Okabe–Ito colours used by the builders."""
 
-NBSP: Final = "\u00a0"
+_KEYS: Final = {"assessor": "assessor", "faculty": "assessor_faculty", "self": "runchart_assessor_self"}
+"""Texts shared with the report; every other key ``k`` is ``runchart_k`` in the strings file."""
 
-Language = Literal["nb", "nn", "en"]
-"""Report language, as in :mod:`evalkit.instrument`: bokmål, nynorsk or English."""
 
-_MONTHS: Final[dict[Language, tuple[str, ...]]] = {
-    "nb": (
-        "januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
-        "september", "oktober", "november", "desember",
-    ),
-    "nn": (
-        "januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
-        "september", "oktober", "november", "desember",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
-    ),
-}  # fmt: skip
-
-# Every sentence a reader sees, per language. Plain words: "the middle line" is the
-# median (run chart) or the average (p- and i-chart).
-_TEXT: Final[dict[Language, dict[str, str]]] = {
-    "nb": {
-        "point": "punkt",
-        "points": "punkter",
-        "median": "medianen",
-        "average": "gjennomsnittet",
-        "above": "over",
-        "below": "under",
-        "time": "gang",
-        "times": "ganger",
-        "too_few": "For få målinger til å si om noe har endret seg: {n} {points}, det trengs minst {min}.",
-        "no_signal": "Ingen tegn til endring utover tilfeldig variasjon.",
-        "signal": "Tegn til endring: {what}.",
-        "long_run": "{k} punkter på rad {side} {centre}",
-        "wanted": " (i ønsket retning)",
-        "unwanted": " (i uønsket retning)",
-        "crossings": "kurven krysser {centre} bare {c} {times} (ventet minst {m})",
-        "no_crossings": "kurven krysser aldri {centre} (ventet minst {m} ganger)",
-        "and": ", og ",
-        "sigma": "{k} {points} ligger utenfor grensene for vanlig variasjon ({months}).",
-        "limits_void": "Grensene for vanlig variasjon gjelder ikke når nivået har endret seg.",
-        "centre_is": "{Centre} er {centre_value}; siste måling ({month}) er {last}.",
-        "target_is": "Målet er {target}.",
-        "frozen": "Midtlinjen bygger på de første {k} målingene.",
-        "from": "Fra {month}: ",
-        "no_data": "Ingen målinger.",
-        "header": "{label}: {k} av {n} team viser tegn til endring.",
-        "progress_intro": (
-            "Fremdriftsskår fra 0,5 til 5: 3 betyr beskjeden forbedring, "
-            "4 betydelig forbedring og 5 fremragende, varige resultater."
-        ),
-        "progress_latest": (
-            "Etter {whose} siste vurdering har {a} av {n} team nådd minst 3 "
-            "(beskjeden forbedring), og {b} har nådd minst 4 (betydelig forbedring)."
-        ),
-        "progress_highest": (
-            "Etter {whose} vurderinger har {a} av {n} team en gang nådd minst 3 "
-            "(beskjeden forbedring), og {b} har nådd minst 4 (betydelig forbedring)."
-        ),
-        "faculty_whose": "fagstabens",
-        "self_whose": "teamenes egen",
-        "faculty": "Fagstaben",
-        "self": "Teamet selv",
-        "network_median": "Nettverkets median",
-        "team_score": "Teamets skår",
-        "network": "Nettverk {network}: ",
-        "no_progress": "Ingen fremdriftsskår.",
-        "score": "Fremdriftsskår",
-        "month": "Måned",
-        "percent": "Andel",
-        "count": "Antall",
-        "days": "Dager",
-        "score_unit": "Skår",
-        "note": "Merknad",
-        "assessor": "Vurdert av",
-        "series": "Linje",
-        "team": "Team",
-    },
-    "nn": {
-        "point": "punkt",
-        "points": "punkt",
-        "median": "medianen",
-        "average": "gjennomsnittet",
-        "above": "over",
-        "below": "under",
-        "time": "gong",
-        "times": "gonger",
-        "too_few": "For få målingar til å seie om noko har endra seg: {n} {points}, det trengst minst {min}.",
-        "no_signal": "Ingen teikn til endring utover tilfeldig variasjon.",
-        "signal": "Teikn til endring: {what}.",
-        "long_run": "{k} punkt på rad {side} {centre}",
-        "wanted": " (i ønskt retning)",
-        "unwanted": " (i uønskt retning)",
-        "crossings": "kurva kryssar {centre} berre {c} {times} (venta minst {m})",
-        "no_crossings": "kurva kryssar aldri {centre} (venta minst {m} gonger)",
-        "and": ", og ",
-        "sigma": "{k} {points} ligg utanfor grensene for vanleg variasjon ({months}).",
-        "limits_void": "Grensene for vanleg variasjon gjeld ikkje når nivået har endra seg.",
-        "centre_is": "{Centre} er {centre_value}; siste måling ({month}) er {last}.",
-        "target_is": "Målet er {target}.",
-        "frozen": "Midtlinja byggjer på dei første {k} målingane.",
-        "from": "Frå {month}: ",
-        "no_data": "Ingen målingar.",
-        "header": "{label}: {k} av {n} team viser teikn til endring.",
-        "progress_intro": (
-            "Framdriftsskår frå 0,5 til 5: 3 tyder beskjeden forbetring, "
-            "4 tydeleg forbetring og 5 framifrå, varige resultat."
-        ),
-        "progress_latest": (
-            "Etter {whose} siste vurdering har {a} av {n} team nådd minst 3 "
-            "(beskjeden forbetring), og {b} har nådd minst 4 (tydeleg forbetring)."
-        ),
-        "progress_highest": (
-            "Etter {whose} vurderingar har {a} av {n} team ein gong nådd minst 3 "
-            "(beskjeden forbetring), og {b} har nådd minst 4 (tydeleg forbetring)."
-        ),
-        "faculty_whose": "fagstaben si",
-        "self_whose": "teama si eiga",
-        "faculty": "Fagstaben",
-        "self": "Teamet sjølv",
-        "network_median": "Medianen i nettverket",
-        "team_score": "Skåren til teamet",
-        "network": "Nettverk {network}: ",
-        "no_progress": "Ingen framdriftsskår.",
-        "score": "Framdriftsskår",
-        "month": "Månad",
-        "percent": "Del",
-        "count": "Tal",
-        "days": "Dagar",
-        "score_unit": "Skår",
-        "note": "Merknad",
-        "assessor": "Vurdert av",
-        "series": "Linje",
-        "team": "Team",
-    },
-    "en": {
-        "point": "point",
-        "points": "points",
-        "median": "the median",
-        "average": "the average",
-        "above": "above",
-        "below": "below",
-        "time": "time",
-        "times": "times",
-        "too_few": "Too few points to tell whether anything has changed: {n} {points}, at least {min} are needed.",
-        "no_signal": "No sign of change beyond random variation.",
-        "signal": "Sign of change: {what}.",
-        "long_run": "{k} points in a row {side} {centre}",
-        "wanted": " (in the desired direction)",
-        "unwanted": " (in the undesired direction)",
-        "crossings": "the line crosses {centre} only {c} {times} (at least {m} expected)",
-        "no_crossings": "the line never crosses {centre} (at least {m} crossings expected)",
-        "and": ", and ",
-        "sigma": "{k} {points} outside the limits of usual variation ({months}).",
-        "limits_void": "The limits of usual variation do not apply once the level has changed.",
-        "centre_is": "{Centre} is {centre_value}; the latest point ({month}) is {last}.",
-        "target_is": "The target is {target}.",
-        "frozen": "The middle line is based on the first {k} points.",
-        "from": "From {month}: ",
-        "no_data": "No measurements.",
-        "header": "{label}: {k} of {n} teams show signs of change.",
-        "progress_intro": (
-            "Progress score from 0.5 to 5: 3 means modest improvement, "
-            "4 significant improvement and 5 outstanding, sustainable results."
-        ),
-        "progress_latest": (
-            "By {whose} latest assessment, {a} of {n} teams have reached at least 3 "
-            "(modest improvement), and {b} have reached at least 4 (significant improvement)."
-        ),
-        "progress_highest": (
-            "By {whose} assessments, {a} of {n} teams have at some point reached at least 3 "
-            "(modest improvement), and {b} have reached at least 4 (significant improvement)."
-        ),
-        "faculty_whose": "the faculty's",
-        "self_whose": "the teams' own",
-        "faculty": "Faculty",
-        "self": "Team itself",
-        "network_median": "Network median",
-        "team_score": "Team's score",
-        "network": "Network {network}: ",
-        "no_progress": "No progress scores.",
-        "score": "Progress score",
-        "month": "Month",
-        "percent": "Share",
-        "count": "Count",
-        "days": "Days",
-        "score_unit": "Score",
-        "note": "Note",
-        "assessor": "Assessed by",
-        "series": "Line",
-        "team": "Team",
-    },
-}
-# English plural of "lie": "1 point lies", "2 points lie".
-_EN_SIGMA_ONE: Final = "{k} {points} lies outside the limits of usual variation ({months})."
-_EN_SIGMA_MANY: Final = "{k} {points} lie outside the limits of usual variation ({months})."
+def _t(key: str, language: Language, /, **values: object) -> str:
+    """A run-chart text from :mod:`evalkit.i18n`'s strings file."""
+    return text(_KEYS.get(key, f"runchart_{key}"), language, **values)
 
 
 class DescribedChart(NamedTuple):
@@ -271,142 +82,82 @@ class DescribedChart(NamedTuple):
     description: str
 
 
-def _check_language(language: str) -> Language:
-    if language not in _TEXT:
-        raise ValueError(f"language must be one of nb, nn, en, got {language!r}")
-    return language
-
-
-def _number(x: float, decimals: int, language: Language) -> str:
-    text = f"{x:,.{decimals}f}"
-    if language == "en":
-        return text
-    return text.replace(",", NBSP).replace(".", ",")
-
-
-def format_value(value: float | None, unit: str, language: Language = "nb") -> str:
-    """Format a measure's value for the description text.
-
-    Proportions (unit ``percent``) are shown as per cent with one decimal; nb and nn
-    use a decimal comma and a (non-breaking) space before the per cent sign.
-
-    Parameters
-    ----------
-    value
-        The value; a proportion 0–1 for unit ``percent``.
-    unit
-        ``percent``, ``count``, ``days`` or ``score``.
-    language
-        ``nb``, ``nn`` or ``en``.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> format_value(0.725, "percent", "nb")
-    '72,5\\xa0%'
-    >>> format_value(0.725, "percent", "en")
-    '72.5%'
-    >>> format_value(12.26, "days", "nn"), format_value(3.0, "count", "en")
-    ('12,3', '3')
-    """
-    language = _check_language(language)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if unit == "percent":
-        number = _number(100 * value, 1, language)
-        return f"{number}%" if language == "en" else f"{number}{NBSP}%"
-    if float(value).is_integer():
-        return _number(value, 0, language)
-    return _number(value, 1, language)
-
-
-def format_month(month: date, language: Language = "nb") -> str:
-    """Name a month in words, such as "mars 2015".
-
-    Examples
-    --------
-    >>> from datetime import date
-    >>> format_month(date(2015, 3, 1), "nb"), format_month(date(2015, 3, 1), "en")
-    ('mars 2015', 'March 2015')
-    """
-    language = _check_language(language)
-    return f"{_MONTHS[language][month.month - 1]} {month.year}"
-
-
 def _plural(k: int, language: Language, one: str, many: str) -> str:
-    return _TEXT[language][one] if k == 1 else _TEXT[language][many]
+    return _t(one if k == 1 else many, language)
 
 
 def _describe_part(rows: pl.DataFrame, language: Language) -> str:
     """Sentences for one team × measure × part (rows sorted by period)."""
-    t = _TEXT[language]
     first = rows.row(0, named=True)
     reported = rows.filter(pl.col("y").is_not_null())
     if reported.height == 0:
-        return t["no_data"]
+        return _t("no_data", language)
     unit = str(first["unit"])
-    centre_word = t["median"] if first["chart"] == "run" else t["average"]
+    centre_word = _t("median", language) if first["chart"] == "run" else _t("average", language)
     sentences: list[str] = []
     n_useful = int(first["n_useful"])
     if first["longest_run_max"] is None:
         sentences.append(
-            t["too_few"].format(
+            _t(
+                "too_few",
+                language,
                 n=n_useful,
                 points=_plural(n_useful, language, "point", "points"),
                 min=MIN_USEFUL_POINTS,
             )
         )
     elif not first["runs_signal"]:
-        sentences.append(t["no_signal"])
+        sentences.append(_t("no_signal", language))
     else:
         parts: list[str] = []
         if first["longest_run"] > first["longest_run_max"]:
             side = str(first["longest_run_side"])
             wanted = (side == "above") == (first["better"] == "up")
             parts.append(
-                t["long_run"].format(k=first["longest_run"], side=t[side], centre=centre_word)
-                + (t["wanted"] if wanted else t["unwanted"])
+                _t("long_run", language, k=first["longest_run"], side=_t(side, language),
+                   centre=centre_word)
+                + (_t("wanted", language) if wanted else _t("unwanted", language))
             )
         if first["n_crossings"] < first["n_crossings_min"]:
             c = int(first["n_crossings"])
             key = "no_crossings" if c == 0 else "crossings"
             parts.append(
-                t[key].format(
+                _t(
+                    key,
+                    language,
                     centre=centre_word,
                     c=c,
                     times=_plural(c, language, "time", "times"),
                     m=first["n_crossings_min"],
                 )
             )
-        sentences.append(t["signal"].format(what=t["and"].join(parts)))
+        sentences.append(_t("signal", language, what=_t("and", language).join(parts)))
     outside = reported.filter(pl.col("sigma_signal"))
     if outside.height:
-        template = t["sigma"]
-        if language == "en":
-            template = _EN_SIGMA_ONE if outside.height == 1 else _EN_SIGMA_MANY
-        months = ", ".join(format_month(d, language) for d in outside.get_column("period"))
+        months = ", ".join(fmt_month(d, language) for d in outside.get_column("period"))
         sentences.append(
-            template.format(
+            _t(
+                "sigma_one" if outside.height == 1 else "sigma_many",
+                language,
                 k=outside.height,
                 points=_plural(outside.height, language, "point", "points"),
                 months=months,
             )
         )
     if first["runs_signal"] and first["chart"] != "run":
-        sentences.append(t["limits_void"])
+        sentences.append(_t("limits_void", language))
     n_baseline = int(reported.get_column("baseline").sum())
     if n_baseline < reported.height:
-        sentences.append(t["frozen"].format(k=n_baseline))
+        sentences.append(_t("frozen", language, k=n_baseline))
     last = reported.row(reported.height - 1, named=True)
     sentences.append(
-        t["centre_is"].format(
+        _t(
+            "centre_is",
+            language,
             Centre=centre_word[:1].upper() + centre_word[1:],
-            centre_value=format_value(first["centre"], unit, language),
-            month=format_month(last["period"], language),
-            last=format_value(last["y"], unit, language),
+            centre_value=fmt_value(first["centre"], unit, language),
+            month=fmt_month(last["period"], language),
+            last=fmt_value(last["y"], unit, language),
         )
     )
     return " ".join(sentences)
@@ -416,9 +167,8 @@ def _describe_team(rows: pl.DataFrame, language: Language) -> str:
     parts = rows.partition_by("part", maintain_order=True)
     if len(parts) == 1:
         return _describe_part(parts[0], language)
-    t = _TEXT[language]
     return " ".join(
-        t["from"].format(month=format_month(part.get_column("period").min(), language))  # type: ignore[arg-type]
+        _t("from", language, month=fmt_month(part.get_column("period").min(), language))  # type: ignore[arg-type]
         + _describe_part(part, language)
         for part in parts
     )
@@ -480,9 +230,8 @@ def describe_measure(
     Individuell plan: 1 av 1 team viser tegn til endring.
     Team Øst: Tegn til endring: kurven krysser medianen bare 1 gang (ventet minst 3). Medianen er 45,0 %; siste måling (desember 2015) er 90,0 %. Målet er 80,0 %.
     """
-    language = _check_language(language)
+    language = check_language(language)
     measure_id, rows = _single_measure(charts, measure_id)
-    t = _TEXT[language]
     first = rows.row(0, named=True)
     label = str(first[f"label_{language}"] or measure_id)
     lines: list[str] = []
@@ -491,13 +240,13 @@ def describe_measure(
     for team_rows in teams:
         latest_part = team_rows.filter(pl.col("part") == pl.col("part").max())
         signalling += bool(latest_part.get_column("runs_signal").any())
-        text = _describe_team(team_rows, language)
+        said = _describe_team(team_rows, language)
         if first["target"] is not None:
-            text += " " + t["target_is"].format(
-                target=format_value(first["target"], str(first["unit"]), language)
+            said += " " + _t(
+                "target_is", language, target=fmt_value(first["target"], str(first["unit"]), language)
             )
-        lines.append(f"{team_rows.get_column('team_name')[0]}: {text}")
-    header = t["header"].format(label=label, k=signalling, n=len(teams))
+        lines.append(f"{team_rows.get_column('team_name')[0]}: {said}")
+    header = _t("header", language, label=label, k=signalling, n=len(teams))
     return "\n".join([header, *lines])
 
 
@@ -558,8 +307,7 @@ def measure_chart(
     >>> print(text.splitlines()[1])
     Team Øst: No sign of change beyond random variation. 1 point lies outside the limits of usual variation (June 2015). The average is 35.2; the latest point (December 2015) is 30.
     """
-    language = _check_language(language)
-    t = _TEXT[language]
+    language = check_language(language)
     description = describe_measure(charts, measure_id=measure_id, language=language)
     measure_id, rows = _single_measure(charts, measure_id)
     first = rows.row(0, named=True)
@@ -567,7 +315,7 @@ def measure_chart(
     label = str(first[f"label_{language}"] or measure_id)
     data = rows.select(*_MEASURE_COLUMNS)
     is_share = unit == "percent"
-    unit_title = t["score_unit"] if unit == "score" else t[unit]
+    unit_title = _t("score_unit", language) if unit == "score" else _t(unit, language)
     chart = _measure_layout(is_share, unit_title, language, columns, panel_width, panel_height)
     chart = chart.properties(title=label, description=description)
     chart.data = data
@@ -578,9 +326,8 @@ def _measure_layout(
     is_share: bool, unit_title: str, language: Language, columns: int, panel_width: int, panel_height: int
 ) -> alt.FacetChart:
     """The measure chart without its data (a named dataset), title or description."""
-    t = _TEXT[language]
     y_axis = alt.Axis(format=".0%") if is_share else alt.Axis()
-    x = alt.X("period:T", title=t["month"], axis=alt.Axis(format="%Y-%m", labelAngle=-45))
+    x = alt.X("period:T", title=_t("month", language), axis=alt.Axis(format="%Y-%m", labelAngle=-45))
 
     def y_of(field: str) -> alt.Y:
         return alt.Y(f"{field}:Q", title=unit_title, axis=y_axis)
@@ -608,9 +355,9 @@ def _measure_layout(
         x=x, y=y_of("y"), detail="part:N"
     )
     tooltip: list[Any] = [
-        alt.Tooltip("period:T", title=t["month"], format="%Y-%m"),
+        alt.Tooltip("period:T", title=_t("month", language), format="%Y-%m"),
         alt.Tooltip("y:Q", title=unit_title, format=".1%" if is_share else ",.1f"),
-        alt.Tooltip("note:N", title=t["note"]),
+        alt.Tooltip("note:N", title=_t("note", language)),
     ]
     points = base.mark_circle(opacity=1).encode(
         x=x,
@@ -686,13 +433,12 @@ def measure_chart_spec(
     >>> {k: v for k, v in slow.items() if k != "datasets"} == {k: v for k, v in spec.items() if k != "datasets"}
     True
     """
-    language = _check_language(language)
-    t = _TEXT[language]
+    language = check_language(language)
     description = describe_measure(charts, measure_id=measure_id, language=language)
     measure_id, rows = _single_measure(charts, measure_id)
     first = rows.row(0, named=True)
     unit = str(first["unit"])
-    unit_title = t["score_unit"] if unit == "score" else t[unit]
+    unit_title = _t("score_unit", language) if unit == "score" else _t(unit, language)
     spec: dict[str, Any] = json.loads(
         _measure_template(unit == "percent", unit_title, language, columns, panel_width, panel_height)
     )
@@ -700,10 +446,6 @@ def measure_chart_spec(
     spec["description"] = description
     spec["datasets"] = {DATASET: json_rows(rows.select(*_MEASURE_COLUMNS))}
     return spec, description
-
-
-def _assessor_word(assessor: str, language: Language) -> str:
-    return _TEXT[language]["faculty" if assessor == "faculty" else "self"]
 
 
 def describe_progress(
@@ -739,17 +481,18 @@ def describe_progress(
     Progress score from 0.5 to 5: 3 means modest improvement, 4 significant improvement and 5 outstanding, sustainable results.
     By the faculty's latest assessment, 2 of 3 teams have reached at least 3 (modest improvement), and 1 have reached at least 4 (significant improvement).
     """
-    language = _check_language(language)
-    t = _TEXT[language]
+    language = check_language(language)
     reached = progress_reached(progress, basis=basis)
     if reached.height == 0:
-        return t["no_progress"]
+        return _t("no_progress", language)
     several = reached.get_column("network_id").n_unique() > 1
-    lines = [t["progress_intro"]]
+    lines = [_t("progress_intro", language)]
     for row in reached.sort("network_id", "assessor").iter_rows(named=True):
-        prefix = t["network"].format(network=row["network_id"]) if several else ""
-        whose = t["faculty_whose" if row["assessor"] == "faculty" else "self_whose"]
-        sentence = t[f"progress_{basis}"].format(
+        prefix = _t("network", language, network=row["network_id"]) if several else ""
+        whose = _t("faculty_whose" if row["assessor"] == "faculty" else "self_whose", language)
+        sentence = _t(
+            f"progress_{basis}",
+            language,
             whose=whose, a=row["n_modest"], n=row["n_teams"], b=row["n_significant"]
         )
         lines.append(prefix + sentence)
@@ -802,21 +545,19 @@ def progress_chart(
     >>> type(chart).__name__, text.count("\\n")
     ('FacetChart', 2)
     """
-    language = _check_language(language)
-    t = _TEXT[language]
+    language = check_language(language)
     description = describe_progress(progress, language=language, basis=basis)
     data = _progress_rows(progress, language)
     chart = _progress_layout(language, columns, panel_width, panel_height).properties(
-        title=t["score"], description=description
+        title=_t("score", language), description=description
     )
     chart.data = data
     return DescribedChart(chart, description)
 
 
 def _progress_rows(progress: pl.DataFrame, language: Language) -> pl.DataFrame:
-    t = _TEXT[language]
-    assessors = [t["faculty"], t["self"]]
-    series = [t["team_score"], t["network_median"]]
+    assessors = [_t("faculty", language), _t("self", language)]
+    series = [_t("team_score", language), _t("network_median", language)]
     data = (
         progress.with_columns(team_name=pl.coalesce("team_name", "team_id"))
         .select(
@@ -842,24 +583,23 @@ def _progress_rows(progress: pl.DataFrame, language: Language) -> pl.DataFrame:
 
 def _progress_layout(language: Language, columns: int, panel_width: int, panel_height: int) -> alt.FacetChart:
     """The progress chart without its data (a named dataset), title or description."""
-    t = _TEXT[language]
-    assessors = [t["faculty"], t["self"]]
-    series = [t["team_score"], t["network_median"]]
-    x = alt.X("period:T", title=t["month"], axis=alt.Axis(format="%Y-%m", labelAngle=-45))
+    assessors = [_t("faculty", language), _t("self", language)]
+    series = [_t("team_score", language), _t("network_median", language)]
+    x = alt.X("period:T", title=_t("month", language), axis=alt.Axis(format="%Y-%m", labelAngle=-45))
     y = alt.Y(
         "score:Q",
-        title=t["score"],
+        title=_t("score", language),
         scale=alt.Scale(domain=[0.5, 5]),
         axis=alt.Axis(values=[1, 2, 3, 4, 5], labelOverlap=False),
     )
     colour = alt.Color(
         "assessor:N",
-        title=t["assessor"],
+        title=_t("assessor", language),
         scale=alt.Scale(domain=assessors, range=[PALETTE["faculty"], PALETTE["self"]]),
     )
     dash = alt.StrokeDash(
         "series:N",
-        title=t["series"],
+        title=_t("series", language),
         scale=alt.Scale(domain=series, range=[[1, 0], [5, 3]]),
     )
     base = alt.Chart()
@@ -874,9 +614,9 @@ def _progress_layout(language: Language, columns: int, panel_width: int, panel_h
             y=y,
             color=colour,
             tooltip=[
-                alt.Tooltip("period:T", title=t["month"], format="%Y-%m"),
-                alt.Tooltip("assessor:N", title=t["assessor"]),
-                alt.Tooltip("score:Q", title=t["score"]),
+                alt.Tooltip("period:T", title=_t("month", language), format="%Y-%m"),
+                alt.Tooltip("assessor:N", title=_t("assessor", language)),
+                alt.Tooltip("score:Q", title=_t("score", language)),
             ],
         )
     )
@@ -928,10 +668,10 @@ def progress_chart_spec(
     >>> {k: v for k, v in slow.items() if k != "datasets"} == {k: v for k, v in spec.items() if k != "datasets"}
     True
     """
-    language = _check_language(language)
+    language = check_language(language)
     description = describe_progress(progress, language=language, basis=basis)
     spec: dict[str, Any] = json.loads(_progress_template(language, columns, panel_width, panel_height))
-    spec["title"] = _TEXT[language]["score"]
+    spec["title"] = _t("score", language)
     spec["description"] = description
     spec["datasets"] = {DATASET: json_rows(_progress_rows(progress, language))}
     return spec, description
