@@ -38,7 +38,7 @@ from typing import Any
 
 from evalkit.batch.worker import BUNDLE_CACHE_ENV, FORK_SERVER_ENV, STORE_READY_ENV, WARMUP_TASK_ENV
 
-TEMPLATE_MODULES = ("evalkit.charts.survey", "evalkit.charts.runcharts")
+TEMPLATE_MODULES = ("evalkit.charts.survey", "evalkit.charts.runcharts.measure", "evalkit.charts.runcharts.progress")
 """Modules whose cached builders the warm-up replays (pure Altair: no polars, no I/O)."""
 WARMUP_SECONDS = 120.0
 
