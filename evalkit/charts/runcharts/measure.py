@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import altair as alt
@@ -19,6 +18,7 @@ from evalkit.charts.runcharts.common import (
 from evalkit.charts.runcharts.common import runchart_text as _t
 from evalkit.charts.runcharts.describe import describe_measure
 from evalkit.charts.spec import json_rows
+from evalkit.charts.templates import template
 from evalkit.i18n import Language, check_language
 
 
@@ -159,7 +159,7 @@ def _measure_layout(
     return chart
 
 
-@cache
+@template
 def _measure_template(
     is_share: bool, unit_title: str, language: Language, columns: int, panel_width: int, panel_height: int
 ) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import altair as alt
@@ -13,6 +12,7 @@ from evalkit.charts.runcharts.common import DATASET, PALETTE, DescribedChart
 from evalkit.charts.runcharts.common import runchart_text as _t
 from evalkit.charts.runcharts.describe import describe_progress
 from evalkit.charts.spec import json_rows
+from evalkit.charts.templates import template
 from evalkit.i18n import Language, check_language
 from evalkit.runchart import PROGRESS_MODEST, PROGRESS_SIGNIFICANT, ProgressBasis
 
@@ -153,7 +153,7 @@ def _progress_layout(language: Language, columns: int, panel_width: int, panel_h
     return chart
 
 
-@cache
+@template
 def _progress_template(language: Language, columns: int, panel_width: int, panel_height: int) -> str:
     return json.dumps(_progress_layout(language, columns, panel_width, panel_height).to_dict(validate=False))
 
