@@ -10,11 +10,14 @@ one; it is given both to vega-embed in the page and to vl-convert for static SVG
 
 from __future__ import annotations
 
+import math
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any, Final, Literal
 
 import yaml
+from babel.dates import format_date
 
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("nb", "nn", "en")
@@ -117,11 +120,18 @@ def fmt_number(value: float | None, language: Language, decimals: int = 0) -> st
     """
     if value is None:
         return "–"
-    body = f"{abs(value):,.{decimals}f}"
-    if language in ("nb", "nn"):
-        body = body.replace(",", "\x00").replace(".", ",").replace("\x00", NBSP)
+    body = _grouped(abs(value), language, decimals)
     sign = "\u2212" if value < 0 and round(abs(value), decimals) != 0 else ""
     return sign + body
+
+
+def _grouped(value: float, language: Language, decimals: int) -> str:
+    """``value`` with grouped thousands and ``decimals`` decimals; a negative value
+    keeps Python's hyphen (only :func:`fmt_value` still writes one)."""
+    body = f"{value:,.{decimals}f}"
+    if language in ("nb", "nn"):
+        body = body.replace(",", "\x00").replace(".", ",").replace("\x00", NBSP)
+    return body
 
 
 def fmt_percent(share: float | None, language: Language, decimals: int = 0) -> str:
@@ -174,3 +184,52 @@ def fmt_interval(
     separator = {"nb": " til ", "nn": " til ", "en": " to "}[language] if negative else "–"
     prefix = ("95\u00a0% KI " if language in ("nb", "nn") else "95% CI ") if label else ""
     return f"{prefix}{lo}{separator}{hi}"
+
+
+def fmt_value(value: float | None, unit: str, language: Language = "nb") -> str:
+    """A measure's value in a run chart's description; '–' for a missing value.
+
+    Proportions (unit ``percent``) are shown as per cent with one decimal, other units
+    with one decimal unless whole; nb and nn use a decimal comma and a (non-breaking)
+    space before the per cent sign.
+
+    Parameters
+    ----------
+    value
+        The value; a proportion 0–1 for unit ``percent``.
+    unit
+        ``percent``, ``count``, ``days`` or ``score``.
+    language
+        ``nb``, ``nn`` or ``en``.
+
+    Examples
+    --------
+    >>> fmt_value(0.725, "percent", "nb")
+    '72,5\\xa0%'
+    >>> fmt_value(0.725, "percent", "en")
+    '72.5%'
+    >>> fmt_value(12.26, "days", "nn"), fmt_value(3.0, "count", "en")
+    ('12,3', '3')
+    """
+    language = check_language(language)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "percent":
+        number = _grouped(100 * value, language, 1)
+        return f"{number}%" if language == "en" else f"{number}{NBSP}%"
+    if float(value).is_integer():
+        return _grouped(value, language, 0)
+    return _grouped(value, language, 1)
+
+
+def fmt_month(month: date, language: Language = "nb") -> str:
+    """A month in words, such as "mars 2015" (month names from Babel's CLDR data).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> fmt_month(date(2015, 3, 1), "nb"), fmt_month(date(2015, 3, 1), "en")
+    ('mars 2015', 'March 2015')
+    """
+    language = check_language(language)
+    return format_date(month, "MMMM y", locale=language)

@@ -9,10 +9,11 @@ every other unit because it is a fresh process that exits when its page is stage
 Chart templates: evalkit's chart builders cache the Altair part of each chart per
 settings (titles, labels, language), which are the same for every unit of a batch. When
 the supervisor names a warm-up unit (``EVALKIT_BATCH_WARMUP_TASK``, for batches of
-many units), a forked helper renders it, recording the arguments of every cached
-builder of :mod:`evalkit.charts` it calls; the server then calls those builders itself
-(plain Python and Altair, no polars), so every unit's process inherits the templates
-instead of building them again (about half a unit's work).
+many units), a forked helper renders it inside
+:func:`evalkit.charts.templates.recording`, which records every template call; the
+server then builds those templates itself with :func:`evalkit.charts.templates.warm_up`
+(plain Python and Altair, no polars), so every unit's process inherits them instead of
+building them again (about half a unit's work).
 
 What the server must never do: start polars' thread pool (a fork after that can
 deadlock; it starts on the first parallel polars operation, so the warm-up builds
@@ -32,14 +33,14 @@ import select
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from evalkit.batch.worker import BUNDLE_CACHE_ENV, FORK_SERVER_ENV, STORE_READY_ENV, WARMUP_TASK_ENV
 
-TEMPLATE_MODULES = ("evalkit.charts.survey", "evalkit.charts.runcharts")
-"""Modules whose cached builders the warm-up replays (pure Altair: no polars, no I/O)."""
+if TYPE_CHECKING:
+    from evalkit.charts.templates import TemplateCall
+
 WARMUP_SECONDS = 120.0
 
 UNSAFE = False
@@ -151,21 +152,12 @@ def _shell() -> None:
     notebook_shell()
 
 
-def _cached_builders() -> list[tuple[str, str, Callable[..., Any]]]:
-    found = []
-    for module_name in TEMPLATE_MODULES:
-        module = sys.modules.get(module_name)
-        for name, value in vars(module).items() if module is not None else ():
-            if callable(value) and hasattr(value, "cache_info") and getattr(value, "__module__", "") == module_name:
-                found.append((module_name, name, value))
-    return found
-
-
-def _record_template_calls(task_file: Path) -> list[tuple[str, str, tuple[Any, ...], dict[str, Any]]]:
-    """Render the warm-up unit in a forked helper; return the cached builders' calls."""
+def _record_template_calls(task_file: Path) -> list[TemplateCall]:
+    """Render the warm-up unit in a forked helper; return its chart templates' calls."""
     from dataclasses import replace
 
     from evalkit.batch.worker import UnitTask, run_task
+    from evalkit.charts import templates
 
     task = UnitTask.from_json(task_file.read_text(encoding="utf-8"))
     scratch = task_file.parent
@@ -177,14 +169,8 @@ def _record_template_calls(task_file: Path) -> list[tuple[str, str, tuple[Any, .
         code = 0
         try:
             os.close(read_end)
-            calls: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = []
-            for module_name, name, builder in _cached_builders():
-                def recorder(*args: Any, _m: str = module_name, _n: str = name,
-                             _b: Callable[..., Any] = builder, **kwargs: Any) -> Any:
-                    calls.append((_m, _n, args, kwargs))
-                    return _b(*args, **kwargs)
-                setattr(sys.modules[module_name], name, recorder)
-            run_task(task)
+            with templates.recording() as calls:
+                run_task(task)
             keep = []
             for call in calls:
                 try:
@@ -214,7 +200,7 @@ def _record_template_calls(task_file: Path) -> list[tuple[str, str, tuple[Any, .
     os.waitpid(pid, 0)
     if not data:
         return []
-    calls_back: list[tuple[str, str, tuple[Any, ...], dict[str, Any]]] = pickle.loads(data)
+    calls_back: list[TemplateCall] = pickle.loads(data)
     return calls_back
 
 
@@ -238,11 +224,9 @@ def _templates() -> None:
     location = os.environ.get(WARMUP_TASK_ENV)
     if not location or not Path(location).is_file() or not _wait_for_store():
         return
-    for module_name, name, args, kwargs in _record_template_calls(Path(location)):
-        try:
-            getattr(sys.modules[module_name], name)(*args, **kwargs)
-        except Exception:
-            continue
+    from evalkit.charts import templates
+
+    templates.warm_up(_record_template_calls(Path(location)))
     UNSAFE = polars_pool_started()
 
 

@@ -28,35 +28,6 @@ from evalkit.i18n import Language, check_language, fmt_number, text
 INDEX_FILE: Final = "index.html"
 KEY_DIMENSIONS: Final = ("equality", "impact")
 
-_TEXT: Final[dict[str, dict[str, str]]] = {
-    "title": {"nb": "Dashbord for runde {wave}", "nn": "Dashbord for runde {wave}",
-              "en": "Dashboards for wave {wave}"},
-    "intro": {
-        "nb": "Én side for hvert læringsnettverk og hver kommune. Tallene er de samme som på sidene: "
-              "antall svar og to indekser (0–100, der 100 er best). Tall fra færre enn {min_cell_n} personer "
-              "vises ikke, og en kommune med færre enn {min_unit_n} svar får ikke egne resultater.",
-        "nn": "Éi side for kvart læringsnettverk og kvar kommune. Tala er dei same som på sidene: "
-              "tal på svar og to indeksar (0–100, der 100 er best). Tal frå færre enn {min_cell_n} personar "
-              "blir ikkje viste, og ein kommune med færre enn {min_unit_n} svar får ikkje eigne resultat.",
-        "en": "One page for each learning network and each municipality. The figures are those on the pages: "
-              "respondents and two indices (0–100, where 100 is best). Figures based on fewer than {min_cell_n} "
-              "people are not shown, and a municipality with fewer than {min_unit_n} responses gets no results "
-              "of its own.",
-    },
-    "unit": {"nb": "Enhet", "nn": "Eining", "en": "Unit"},
-    "network_row": {"nb": "Hele nettverket", "nn": "Heile nettverket", "en": "The whole network"},
-    "municipalities": {"nb": "Kommuner i {network}", "nn": "Kommunar i {network}", "en": "Municipalities in {network}"},
-    "not_published": {"nb": "siden ble ikke laget", "nn": "sida vart ikkje laga", "en": "page not made"},
-    "status": {"nb": "Merknad", "nn": "Merknad", "en": "Note"},
-    "failed_kept": {"nb": "ikke oppdatert i denne kjøringen", "nn": "ikkje oppdatert i denne køyringa",
-                    "en": "not updated in this run"},
-    "no_network": {"nb": "Uten nettverk", "nn": "Utan nettverk", "en": "No network"},
-    "footer": {"nb": "Laget med evalkit {version}.", "nn": "Laga med evalkit {version}.",
-               "en": "Made with evalkit {version}."},
-    "toc": {"nb": "Nettverk", "nn": "Nettverk", "en": "Networks"},
-}
-
-
 KEY_META: Final = "evalkit-index-key"
 _KEY_PATTERN: Final = re.compile(rf'<meta name="{KEY_META}" content="([0-9a-f]+)">')
 
@@ -79,7 +50,8 @@ def esc(value: object) -> str:
 
 
 def _t(key: str, lang: Language, **values: object) -> str:
-    return _TEXT[key][lang].format(**values)
+    """The index page's text ``key`` (``index_<key>`` in :mod:`evalkit.i18n`'s strings file)."""
+    return text(f"index_{key}", lang, **values)
 
 
 @dataclass(frozen=True)

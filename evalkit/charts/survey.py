@@ -5,21 +5,21 @@ specs (dicts). Every data row keeps its ``n`` and ``suppressed`` fields, so the 
 markup that the audit reads travels inside the chart. No I/O here.
 
 A chart's structure (marks, encodings, scales, titles) depends only on its settings, so
-Altair builds it once per settings against named datasets (:func:`functools.cache`);
-each call adds its own rows. Building a chart with Altair costs tens of milliseconds,
-and a batch draws thousands.
+Altair builds it once per settings against named datasets (a cached, registered
+:func:`evalkit.charts.templates.template`); each call adds its own rows. Building a
+chart with Altair costs tens of milliseconds, and a batch draws thousands.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 import altair as alt
 
 import evalkit.theme as theme
+from evalkit.charts.templates import template
 from evalkit.i18n import Language
 
 VALIDATE_SPECS = False
@@ -66,7 +66,7 @@ def _suppressed_rows(rows: Sequence[dict[str, Any]], x: float, label: str) -> li
 _ZERO = [{"x": 0, "n": None, "suppressed": False}]
 
 
-@cache
+@template
 def _likert_template(level_labels: tuple[str, ...], title: str) -> str:
     y = alt.Y("item:N", sort=alt.EncodingSortField(field="order", order="ascending"), title=None,
               axis=alt.Axis(labelLimit=360))
@@ -164,7 +164,7 @@ def likert_bars(
     return _fill(_likert_template(tuple(level_labels), title), segments=segments, zero=_ZERO, labels=end_rows)
 
 
-@cache
+@template
 def _estimates_template(category_title: str, value_title: str, domain: tuple[float, float], percent: bool,
                         title: str) -> str:
     fmt = ".0%" if percent else ".0f"
@@ -216,7 +216,7 @@ def estimates_with_intervals(
     )
 
 
-@cache
+@template
 def _differences_template(value_title: str, percent: bool, title: str, limit: float) -> str:
     fmt = "+.0%" if percent else "+.0f"
     base = alt.Chart(_named("rows")).encode(y=_category_axis())
@@ -263,7 +263,7 @@ def differences(
     )
 
 
-@cache
+@template
 def _share_bars_template(value_title: str, title: str) -> str:
     base = alt.Chart(_named("rows")).encode(y=_category_axis())
     scale = alt.Scale(domain=[0, 1])
