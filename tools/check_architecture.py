@@ -51,11 +51,7 @@ TEMPLATE_SUFFIXES: Final = (".j2", ".jinja", ".jinja2", ".html", ".htm", ".xml",
 # Each entry is (check, where): a module for "cycle" (any circle through it), a file path
 # relative to the repository for the others.
 ALLOWED: Final[frozenset[tuple[str, str]]] = frozenset({
-    ("size", "evalkit/runchart.py"),
-    ("size", "evalkit/charts/runcharts.py"),
     ("guarded-import", "evalkit/metrics/prepare.py"),
-    ("page-text", "evalkit/charts/runcharts.py"),
-    ("page-text", "evalkit/batch/index.py"),
 })
 
 
