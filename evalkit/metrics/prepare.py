@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from evalkit import runchart
 from evalkit.canonical import CanonicalData
 from evalkit.instrument import Instrument, load_instrument
 from evalkit.metrics import comparisons, suppression
@@ -451,11 +452,7 @@ def _data_quality(items_raw: pl.DataFrame, rejections: pl.DataFrame, totals: pl.
 
 
 def _run_charts(data: CanonicalData) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run-chart and progress data from :mod:`evalkit.runchart` when it is there."""
-    try:
-        from evalkit import runchart
-    except ImportError:  # pragma: no cover - the run-chart module ships with evalkit
-        return pl.DataFrame(), pl.DataFrame()
+    """Run-chart and progress data (:mod:`evalkit.runchart`)."""
     charts = runchart.prepare_charts(data.measures, data.measure_catalogue, data.teams)
     progress = runchart.prepare_progress(data.progress, data.teams)
     return charts, progress
