@@ -49,6 +49,9 @@ class Priority(IntEnum):
     """The relations "total = sum of parts", in the order complementary suppression mends
     them (lowest first: the finest relations blank the fewest figures)."""
 
+    ROLE_SPLIT = 0
+    """A unit's sum of role parts split in two (every split has its own relation code,
+    from :data:`FIRST_ROLE_SPLIT_CODE` up)."""
     MUNICIPALITY_TEAM = 1
     NETWORK_MUNICIPALITY = 2
     NETWORK_TEAM = 3
@@ -56,6 +59,11 @@ class Priority(IntEnum):
     ALL_MUNICIPALITY = 5
     ALL_TEAM = 6
 
+
+FIRST_ROLE_SPLIT_CODE: Final = 8
+"""Relation codes below this are a unit-tree relation's :class:`Priority`; from this up,
+each code numbers one split of a sum of role parts (numbered afresh for each sum: a
+relation is its total and its code), all mended with ``Priority.ROLE_SPLIT``."""
 
 _PRIORITY_OF_KIND: Final = {
     "municipality/team": Priority.MUNICIPALITY_TEAM,
@@ -246,7 +254,7 @@ def complementary(
         return frame
     # One relation per (total, code).
     total_idx, rel_codes, rel_idx = _number_relations(all_total, np.concatenate(rel_code), n_nodes)
-    priority = np.where(rel_codes < 8, rel_codes, 0).astype(np.int8)
+    priority = np.where(rel_codes < FIRST_ROLE_SPLIT_CODE, rel_codes, Priority.ROLE_SPLIT).astype(np.int8)
     matrix = sparse.csr_matrix(
         (np.ones(len(rel_idx)), (rel_idx, np.concatenate(rel_part))), shape=(len(total_idx), n_nodes)
     )
@@ -317,7 +325,7 @@ def _role_lattice(parts: list[str], role_total: str) -> tuple[list[str], list[tu
     for k in range(2, len(parts) + 1):
         for subset in combinations(parts, k):
             head, rest = subset[0], subset[1:]
-            code = 8
+            code = FIRST_ROLE_SPLIT_CODE
             for j in range(len(rest)):
                 for with_head in combinations(rest, j):
                     a = (head, *with_head)
