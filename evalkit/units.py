@@ -37,7 +37,7 @@ Where the hierarchy was worked out before (and how the copies compared)
 Read before this module replaced them; each applied the rules above, with these
 differences:
 
-``metrics/_units.unit_tree``
+``metrics/_units.unit_tree`` (the module is now ``metrics/rollup.py``)
     Host edges of the respondents of the prepared waves (the teams table when there are
     none); a split municipality gets one row per network. No partners, no ``all`` row.
     Now :meth:`Hierarchy.tree_frame` (the benchmarks' parents: a *real* difference, the

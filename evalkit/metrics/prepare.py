@@ -22,7 +22,6 @@ from evalkit import runchart
 from evalkit.canonical import CanonicalData
 from evalkit.instrument import Instrument, load_instrument
 from evalkit.metrics import comparisons, suppression
-from evalkit.metrics._units import ROLE_GROUPS, relevel, roll_up
 from evalkit.metrics.indices import index_summary, respondent_indices_from_scored
 from evalkit.metrics.likert import (
     distribution_from_rollup,
@@ -32,6 +31,7 @@ from evalkit.metrics.likert import (
 )
 from evalkit.metrics.recruitment import promoters, recruitment_summary, team_means
 from evalkit.metrics.reliability import reliability_from_scored
+from evalkit.metrics.rollup import ROLE_GROUPS, relevel, roll_up
 from evalkit.metrics.schema import FRAMES, conform, empty_frame
 from evalkit.schema import ROLES, SchemaError
 from evalkit.units import UNIT_LEVELS, Hierarchy, keys_frame

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from evalkit.metrics._stats import t_interval_arrays, welch_arrays, wilson_arrays
-from evalkit.metrics._units import relevel, roll_up
+from evalkit.metrics.rollup import relevel, roll_up
 from evalkit.schema import CHANNELS, ROLES
 from evalkit.units import UNIT_LEVELS
 

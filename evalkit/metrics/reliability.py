@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 
 from evalkit.metrics._stats import feldt_arrays
-from evalkit.metrics._units import relevel, roll_up
 from evalkit.metrics.likert import scored_answers
+from evalkit.metrics.rollup import relevel, roll_up
 from evalkit.units import UNIT_LEVELS
 
 ALPHA_FLAG: Final = 0.70
