@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalkit.metrics.prepare import FRAME_NAMES, Prepared
+from evalkit.units import TOP, Hierarchy, UnitKey, keys_frame
 
 SETTINGS_FILE: Final = "settings.json"
 PARTITIONS_FILE: Final = "partitions.parquet"
@@ -42,21 +43,17 @@ class StoreMismatch(ValueError):
 
 
 def _partitions(prepared: Prepared) -> pl.DataFrame:
-    """unit_level, unit_id → partition: the unit's network (the first, for a municipality
-    split over networks), ``all`` for the top unit."""
-    units = prepared.units
-    team_net = units.filter(pl.col("unit_level") == "team", pl.col("parent_level") == "municipality").join(
-        units.filter(pl.col("unit_level") == "municipality").select(
-            pl.col("unit_id").alias("parent_id"), pl.col("parent_id").alias("network_id")),
-        on="parent_id", how="left",
-    ).group_by("unit_id").agg(pl.col("network_id").min().alias("partition")).with_columns(unit_level=pl.lit("team"))
-    muni_net = units.filter(pl.col("unit_level") == "municipality").group_by("unit_id").agg(
-        pl.col("parent_id").min().alias("partition")).with_columns(unit_level=pl.lit("municipality"))
-    nets = units.filter(pl.col("unit_level") == "network").select(
-        "unit_id", pl.col("unit_id").alias("partition"), unit_level=pl.lit("network")).unique()
-    top = pl.DataFrame({"unit_id": [_ALL], "partition": [_ALL], "unit_level": [_ALL]})
-    cols = ["unit_level", "unit_id", "partition"]
-    return pl.concat([f.select(cols) for f in (team_net, muni_net, nets, top)]).unique().sort(cols)
+    """unit_level, unit_id → partition: the unit's network (the smallest, for a
+    municipality split over networks and its teams), ``all`` for the top unit."""
+    tree = Hierarchy.from_units(prepared.units)
+    rows: list[tuple[str, str, str | None]] = [(*TOP, _ALL)]
+    for level in ("team", "municipality", "network"):
+        for key in tree.units(level):
+            if level == "network" or tree.parents(key):
+                networks = tree.networks_of(key)
+                rows.append((*key, networks[0] if networks else None))
+    return pl.DataFrame(rows, schema={"unit_level": pl.String, "unit_id": pl.String, "partition": pl.String},
+                        orient="row").sort("unit_level", "unit_id", "partition")
 
 
 def _with_partition(name: str, frame: pl.DataFrame, parts: pl.DataFrame) -> pl.DataFrame:
@@ -177,16 +174,12 @@ def check_settings(settings: Mapping[str, Any], expected: Mapping[str, Any], *, 
             )
 
 
-def _needed_units(units: pl.DataFrame, unit_level: str, unit_id: str) -> pl.DataFrame:
-    # What for_unit may use: the unit, its children (and partner teams), its ancestors.
-    from evalkit.metrics.prepare import _ancestors
-
-    own = pl.DataFrame({"unit_level": [unit_level], "unit_id": [unit_id]})
-    children = units.filter(pl.col("parent_id") == unit_id,
-                            pl.col("parent_level").is_in(pl.Series([unit_level, "partner"]).implode())).select("unit_level", "unit_id")
-    grandchildren = units.join(children.rename({"unit_level": "parent_level", "unit_id": "parent_id"}),
-                               on=["parent_level", "parent_id"], how="semi").select("unit_level", "unit_id")
-    return pl.concat([own, children, grandchildren, _ancestors(units, unit_level, unit_id)]).unique()
+def _needed_units(tree: Hierarchy, key: UnitKey) -> pl.DataFrame:
+    """What ``for_unit`` may use: the unit, its children (with partner teams) and their
+    host children, its ancestors."""
+    children = tree.children(key)
+    grandchildren = [g for child in children for g in tree.children(child, partners=False)]
+    return keys_frame({key, *children, *grandchildren, *tree.ancestors(key)})
 
 
 def read_unit(
@@ -217,7 +210,7 @@ def read_unit(
     if unit_level == _ALL:
         wanted: set[str] | None = None
     else:
-        needed = _needed_units(units, unit_level, unit_id)
+        needed = _needed_units(Hierarchy.from_units(units), (unit_level, unit_id))
         wanted = set(parts.join(needed, on=["unit_level", "unit_id"], how="semi")["partition"].to_list()) | {_ALL}
     frames: dict[str, pl.DataFrame] = {}
     for name in FRAME_NAMES:

@@ -128,3 +128,40 @@ def test_benjamini_hochberg_matches_statsmodels() -> None:
     ref = multipletests(p[~np.isnan(p)], method="fdr_bh")[1]
     assert np.isnan(ours[4])
     assert ours[~np.isnan(p)] == pytest.approx(ref)
+
+
+def _step_up(p: np.ndarray) -> np.ndarray:
+    """The step-up evalkit used before it called scipy: the independent reference."""
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    vals = p[ok]
+    order = np.argsort(vals, kind="stable")
+    adjusted = np.minimum.accumulate((vals[order] * m / np.arange(1, m + 1))[::-1])[::-1]
+    result = np.empty(m)
+    result[order] = np.minimum(adjusted, 1.0)
+    out[ok] = result
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_benjamini_hochberg_is_the_old_step_up_and_statsmodels(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 300))
+    # Uniform p-values, some tiny, some ties, some missing.
+    p = np.where(rng.random(size) < 0.3, rng.random(size) ** 6, rng.random(size))
+    p[rng.random(size) < 0.1] = p[0]
+    p[rng.random(size) < 0.1] = np.nan
+    ours = benjamini_hochberg(p)
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(p))
+    np.testing.assert_allclose(ours, _step_up(p), rtol=1e-12, atol=0, equal_nan=True)
+    finite = ~np.isnan(p)
+    if finite.any():
+        np.testing.assert_allclose(ours[finite], multipletests(p[finite], method="fdr_bh")[1], rtol=1e-12)
+
+
+def test_benjamini_hochberg_of_nothing() -> None:
+    assert benjamini_hochberg(np.array([])).shape == (0,)
+    assert np.isnan(benjamini_hochberg(np.array([np.nan, np.nan]))).all()

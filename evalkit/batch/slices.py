@@ -23,83 +23,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 from evalkit.metrics.prepare import Prepared
-
-UnitKey = tuple[str, str]
+from evalkit.units import Hierarchy, UnitKey
 
 _ROW_SEED = 20260301
 _SIGNIFICANT = 10
-
-
-@dataclass
-class _Tree:
-    parents: dict[UnitKey, list[UnitKey]] = field(default_factory=dict)
-    children: dict[UnitKey, list[UnitKey]] = field(default_factory=dict)
-    partner_teams: dict[str, list[str]] = field(default_factory=dict)
-    """municipality id → teams it is a partner of."""
-    team_hosts: dict[str, list[str]] = field(default_factory=dict)
-    """team id → its host municipalities."""
-    teams_by_parent: dict[str, list[str]] = field(default_factory=dict)
-    """any parent id → team ids under it (host or partner), as ``for_unit`` selects them."""
-    known: set[UnitKey] = field(default_factory=set)
-
-    @classmethod
-    def of(cls, units: pl.DataFrame) -> _Tree:
-        tree = cls()
-        for level, uid, plevel, pid in units.select("unit_level", "unit_id", "parent_level", "parent_id").iter_rows():
-            key = (str(level), str(uid))
-            tree.known.add(key)
-            if plevel is None or pid is None:
-                continue
-            plevel, pid = str(plevel), str(pid)
-            if level == "team":
-                tree.teams_by_parent.setdefault(pid, []).append(key[1])
-            if plevel == "partner":
-                tree.partner_teams.setdefault(pid, []).append(key[1])
-                tree.children.setdefault(("municipality", pid), []).append(key)
-                continue
-            tree.parents.setdefault(key, []).append((plevel, pid))
-            tree.children.setdefault((plevel, pid), []).append(key)
-            if level == "team" and plevel == "municipality":
-                tree.team_hosts.setdefault(key[1], []).append(pid)
-        return tree
-
-    def ancestors(self, key: UnitKey) -> list[UnitKey]:
-        """As ``evalkit.metrics.prepare._ancestors``."""
-        rows: list[UnitKey] = []
-        frontier = [key]
-        while frontier:
-            current = frontier.pop()
-            for parent in self.parents.get(current, []):
-                if parent not in rows:
-                    rows.append(parent)
-                    frontier.append(parent)
-        if key[0] == "municipality":
-            for team in self.partner_teams.get(key[1], []):
-                for host in self.team_hosts.get(team, []):
-                    for q in self.ancestors(("municipality", host)):
-                        if q not in rows:
-                            rows.append(q)
-        if key[0] != "all" and ("all", "all") not in rows:
-            rows.append(("all", "all"))
-        return rows
-
-    def teams_of(self, key: UnitKey) -> list[str]:
-        """As ``evalkit.metrics.prepare._teams_of``."""
-        level, uid = key
-        if level == "team":
-            return [uid]
-        if level == "municipality":
-            return sorted(set(self.teams_by_parent.get(uid, [])))
-        munis = {c[1] for c in self.children.get(key, []) if c[0] == "municipality"}
-        teams = {t[1] for m in munis for t in self.children.get(("municipality", m), [])
-                 if t[0] == "team" and m in self.team_hosts.get(t[1], [])}
-        return sorted(teams)
 
 
 def _digest(hashes: Iterable[int]) -> bytes:
@@ -148,7 +80,7 @@ def slice_digests(prepared: Prepared, units: Iterable[UnitKey]) -> dict[UnitKey,
     (2, True)
     """
     wanted = list(dict.fromkeys((str(level), str(uid)) for level, uid in units))
-    tree = _Tree.of(prepared.units)
+    tree = Hierarchy.from_units(prepared.units)
     settings = {k: v for k, v in prepared.settings.items() if k != "slice"}
     head = hashlib.sha256()
     head.update(json.dumps(settings, sort_keys=True, default=str).encode())
@@ -178,13 +110,13 @@ def slice_digests(prepared: Prepared, units: Iterable[UnitKey]) -> dict[UnitKey,
     for key in wanted:
         level = key[0]
         digest = head.copy()
-        if level != "all" and key not in tree.known:
+        if level != "all" and key not in tree:
             digest.update(b"unknown unit")
             out[key] = digest.hexdigest()
             continue
         own = [key]
-        ancestors = tree.ancestors(key) if level != "all" else []
-        kids = sorted(set(tree.children.get(key, [])))
+        ancestors = list(tree.ancestors(key)) if level != "all" else []
+        kids = list(tree.children(key))
         for name, schema, frame_groups, visible in per_frame:
             digest.update(name.encode() + b"\0" + schema)
             if isinstance(frame_groups, bytes):

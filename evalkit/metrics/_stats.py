@@ -178,19 +178,12 @@ def feldt_arrays(alpha: FloatArray, n: FloatArray, k: FloatArray, level: float =
 
 
 def benjamini_hochberg(p: FloatArray) -> FloatArray:
-    """Benjamini–Hochberg adjusted p-values (NaN stays NaN and is not counted)."""
+    """Benjamini–Hochberg adjusted p-values (``scipy.stats.false_discovery_control``);
+    NaN stays NaN and is not counted among the comparisons."""
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    vals = p[ok]
-    order = np.argsort(vals, kind="stable")
-    ranked = vals[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    result = np.empty(m)
-    result[order] = np.minimum(adjusted, 1.0)
-    out[ok] = result
+    if ok.any():
+        out[ok] = _scipy_stats().false_discovery_control(p[ok], method="bh")
     return out
 
 

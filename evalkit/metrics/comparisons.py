@@ -21,7 +21,7 @@ from evalkit.metrics._stats import (
     two_proportion_p,
     welch_arrays,
 )
-from evalkit.metrics._units import relevel
+from evalkit.metrics.rollup import relevel
 
 MEASURES: Final = ("share_favourable", "index_mean")
 MANY_COMPARISONS_NOTE: Final = (

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import polars as pl
 
 from evalkit.metrics._stats import wilson_arrays
-from evalkit.metrics._units import UNIT_LEVELS, relevel, roll_up
+from evalkit.metrics.rollup import relevel, roll_up
+from evalkit.units import UNIT_LEVELS
 
 _GROUP = ["wave", "team_id", "municipality_id", "network_id", "role"]
 

@@ -18,10 +18,10 @@ from typing import Any, Final
 
 import polars as pl
 
+from evalkit import runchart
 from evalkit.canonical import CanonicalData
 from evalkit.instrument import Instrument, load_instrument
 from evalkit.metrics import comparisons, suppression
-from evalkit.metrics._units import ROLE_GROUPS, UNIT_LEVELS, relevel, roll_up, unit_tree
 from evalkit.metrics.indices import index_summary, respondent_indices_from_scored
 from evalkit.metrics.likert import (
     distribution_from_rollup,
@@ -31,8 +31,10 @@ from evalkit.metrics.likert import (
 )
 from evalkit.metrics.recruitment import promoters, recruitment_summary, team_means
 from evalkit.metrics.reliability import reliability_from_scored
+from evalkit.metrics.rollup import ROLE_GROUPS, relevel, roll_up
 from evalkit.metrics.schema import FRAMES, conform, empty_frame
 from evalkit.schema import ROLES, SchemaError
+from evalkit.units import UNIT_LEVELS, Hierarchy, keys_frame
 
 SETTINGS_VERSION: Final = 1
 """Bumped when the meaning of the prepared frames changes (a store built before is refused)."""
@@ -83,21 +85,15 @@ class Prepared:
         """
         if unit_level not in UNIT_LEVELS:
             raise ValueError(f"unit_level must be one of {UNIT_LEVELS}, got {unit_level!r}")
-        units = self.units
-        known = units.filter(
-            ((pl.col("unit_level") == unit_level) & (pl.col("unit_id") == unit_id))
-            | ((pl.col("parent_level") == unit_level) & (pl.col("parent_id") == unit_id))
-        )
-        if unit_level != "all" and known.height == 0:
+        key = (unit_level, unit_id)
+        tree = Hierarchy.from_units(self.units)
+        if unit_level != "all" and key not in tree:
             raise KeyError(f"no {unit_level} {unit_id!r} in the prepared data")
-        own = pl.DataFrame({"unit_level": [unit_level], "unit_id": [unit_id]})
-        children = units.filter(
-            (pl.col("parent_level").is_in(pl.Series([unit_level, "partner" if unit_level == "municipality" else "-"]).implode()))
-            & (pl.col("parent_id") == unit_id)
-        ).select("unit_level", "unit_id").unique()
-        ancestors = _ancestors(units, unit_level, unit_id)
+        own = keys_frame([key])
+        children = keys_frame(tree.children(key))
+        ancestors = keys_frame(tree.ancestors(key))
         shown = pl.concat([own, ancestors]).unique()
-        teams = _teams_of(units, unit_level, unit_id)
+        teams = list(tree.teams_of(key))
 
         def cut(name: str, frame: pl.DataFrame) -> pl.DataFrame:
             if name == "units":
@@ -119,41 +115,6 @@ class Prepared:
 
         return replace(self, **{name: cut(name, frame) for name, frame in self.frames().items()},
                        settings={**self.settings, "slice": {"unit_level": unit_level, "unit_id": unit_id}})
-
-
-def _ancestors(units: pl.DataFrame, unit_level: str, unit_id: str) -> pl.DataFrame:
-    rows: list[tuple[str, str]] = []
-    frontier = [(unit_level, unit_id)]
-    while frontier:
-        level, uid = frontier.pop()
-        parents = units.filter(
-            (pl.col("unit_level") == level) & (pl.col("unit_id") == uid) & (pl.col("parent_level") != "partner")
-        ).select("parent_level", "parent_id").rows()
-        for p in parents:
-            if p not in rows:
-                rows.append(p)
-                frontier.append(p)
-    if unit_level == "municipality":  # a partner municipality also sees its partner teams' network
-        for (team,) in units.filter((pl.col("parent_level") == "partner") & (pl.col("parent_id") == unit_id)).select("unit_id").rows():
-            for p in units.filter((pl.col("unit_level") == "team") & (pl.col("unit_id") == team)
-                                  & (pl.col("parent_level") == "municipality")).select("parent_level", "parent_id").rows():
-                for q in _ancestors(units, *p).rows():
-                    if q not in rows:
-                        rows.append(q)
-    if unit_level != "all" and ("all", "all") not in rows:
-        rows.append(("all", "all"))
-    return pl.DataFrame(rows, schema={"unit_level": pl.String, "unit_id": pl.String}, orient="row")
-
-
-def _teams_of(units: pl.DataFrame, unit_level: str, unit_id: str) -> list[str]:
-    if unit_level == "team":
-        return [unit_id]
-    teams = units.filter(pl.col("unit_level") == "team")
-    if unit_level == "municipality":
-        return teams.filter(pl.col("parent_id") == unit_id)["unit_id"].unique().sort().to_list()
-    munis = units.filter((pl.col("unit_level") == "municipality") & (pl.col("parent_id") == unit_id))["unit_id"]
-    return teams.filter((pl.col("parent_level") == "municipality") & pl.col("parent_id").is_in(munis.implode()))[
-        "unit_id"].unique().sort().to_list()
 
 
 def _published_frame(published_units: Iterable[tuple[str, str]] | pl.DataFrame | None) -> pl.DataFrame | None:
@@ -305,8 +266,11 @@ def prepare(
 
     resp_df = data.respondents.filter(pl.col("wave").is_in(pl.Series(waves, dtype=pl.String).implode()))
     resp = resp_df.lazy()
-    tree = unit_tree(resp_df) if resp_df.height else unit_tree(data.teams)
-    ancestors = suppression.ancestry(resp_df)
+    # The units with people in the waves: their tree (the benchmarks' parents) and the
+    # sums that complementary suppression protects.
+    people = Hierarchy.from_frames(resp_df)
+    tree = (people if resp_df.height else Hierarchy.from_frames(data.teams)).tree_frame()
+    ancestors = suppression.ancestry(people)
     sizes = roll_up(resp.with_columns(n_respondents=pl.lit(1, pl.Int64)), ["wave"], ["n_respondents"],
                     role_groups=False).collect()
     suppress = partial(_suppress, unit_sizes=sizes, ancestors=ancestors, min_unit_n=min_unit_n,
@@ -358,7 +322,9 @@ def prepare(
         # What needs no suppression, or only the counts (settled first), while the
         # thread settles the rest.
         charts, progress = _run_charts(data)
-        units = _units_frame(tree, data.teams)
+        # Every unit: teams with no respondents still exist (their charts, their
+        # recruitment facts), and partner municipalities list their partner teams.
+        units = Hierarchy.from_frames(resp_df, data.teams).units_frame()
         counts_out, dq_out, rec_out = _counts_quality_recruitment(
             counts_job.result(), items_raw, totals, rec_raw, data.rejections, min_cell_n=min_cell_n)
 
@@ -485,34 +451,8 @@ def _data_quality(items_raw: pl.DataFrame, rejections: pl.DataFrame, totals: pl.
     return relevel(suppression.apply_suppression(out, keep=keys))
 
 
-def _units_frame(tree: pl.DataFrame, teams: pl.DataFrame) -> pl.DataFrame:
-    partners = (
-        teams.select("team_id", "partner_municipality_ids").drop_nulls()
-        .explode("partner_municipality_ids").drop_nulls().unique()
-        .select(pl.lit("team").alias("unit_level"), pl.col("team_id").alias("unit_id"),
-                pl.lit("partner").alias("parent_level"), pl.col("partner_municipality_ids").alias("parent_id"))
-    )
-    # Teams with no respondents still exist (their charts, their recruitment facts).
-    static = teams.select("team_id", "municipality_id", "network_id").unique()
-    extra = pl.concat([
-        static.select(pl.lit("team").alias("unit_level"), pl.col("team_id").alias("unit_id"),
-                      pl.lit("municipality").alias("parent_level"), pl.col("municipality_id").alias("parent_id")),
-        static.select(pl.lit("municipality").alias("unit_level"), pl.col("municipality_id").alias("unit_id"),
-                      pl.lit("network").alias("parent_level"), pl.col("network_id").alias("parent_id")),
-        static.select(pl.lit("network").alias("unit_level"), pl.col("network_id").alias("unit_id"),
-                      pl.lit("all").alias("parent_level"), pl.lit("all").alias("parent_id")),
-    ])
-    allrow = pl.DataFrame({"unit_level": ["all"], "unit_id": ["all"], "parent_level": [None], "parent_id": [None]},
-                          schema=tree.schema)
-    return relevel(pl.concat([tree, extra, partners, allrow]).unique())
-
-
 def _run_charts(data: CanonicalData) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run-chart and progress data from :mod:`evalkit.runchart` when it is there."""
-    try:
-        from evalkit import runchart
-    except ImportError:  # pragma: no cover - the run-chart module ships with evalkit
-        return pl.DataFrame(), pl.DataFrame()
+    """Run-chart and progress data (:mod:`evalkit.runchart`)."""
     charts = runchart.prepare_charts(data.measures, data.measure_catalogue, data.teams)
     progress = runchart.prepare_progress(data.progress, data.teams)
     return charts, progress

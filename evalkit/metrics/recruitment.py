@@ -13,8 +13,9 @@ import numpy as np
 import polars as pl
 
 from evalkit.metrics._stats import t_interval_arrays, welch_arrays, wilson_arrays
-from evalkit.metrics._units import UNIT_LEVELS, relevel, roll_up
+from evalkit.metrics.rollup import relevel, roll_up
 from evalkit.schema import CHANNELS, ROLES
+from evalkit.units import UNIT_LEVELS
 
 _TEAM = ["wave", "team_id", "municipality_id", "network_id"]
 

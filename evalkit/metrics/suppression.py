@@ -25,6 +25,7 @@ A suppressed row keeps its keys, has ``suppressed = true``, a ``reason``, and nu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import IntEnum
 from itertools import combinations
 from typing import Final
 
@@ -33,7 +34,7 @@ import numpy.typing as npt
 import polars as pl
 from scipy import sparse
 
-from evalkit.metrics._units import ALL_ID, UNIT_COLUMN
+from evalkit.units import Hierarchy
 
 UNIT_TOO_SMALL: Final = "unit_below_min_unit_n"
 CELL_TOO_SMALL: Final = "n_below_min_cell_n"
@@ -43,19 +44,42 @@ INTERNAL: Final = "internal_only"
 
 BoolArray = npt.NDArray[np.bool_]
 
-# (total level, part level): every relation "total = sum of parts" across unit levels.
-_TREE_RELATIONS: Final = (
-    ("municipality", "team", 1),
-    ("network", "municipality", 2),
-    ("network", "team", 3),
-    ("all", "network", 4),
-    ("all", "municipality", 5),
-    ("all", "team", 6),
-)
+
+class Priority(IntEnum):
+    """The relations "total = sum of parts", in the order complementary suppression mends
+    them (lowest first: the finest relations blank the fewest figures)."""
+
+    ROLE_SPLIT = 0
+    """A unit's sum of role parts split in two (every split has its own relation code,
+    from :data:`FIRST_ROLE_SPLIT_CODE` up)."""
+    MUNICIPALITY_TEAM = 1
+    NETWORK_MUNICIPALITY = 2
+    NETWORK_TEAM = 3
+    ALL_NETWORK = 4
+    ALL_MUNICIPALITY = 5
+    ALL_TEAM = 6
 
 
-def ancestry(respondents: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Part unit → total unit pairs for every relation checked (see module docstring).
+FIRST_ROLE_SPLIT_CODE: Final = 8
+"""Relation codes below this are a unit-tree relation's :class:`Priority`; from this up,
+each code numbers one split of a sum of role parts (numbered afresh for each sum: a
+relation is its total and its code), all mended with ``Priority.ROLE_SPLIT``."""
+
+_PRIORITY_OF_KIND: Final = {
+    "municipality/team": Priority.MUNICIPALITY_TEAM,
+    "network/municipality": Priority.NETWORK_MUNICIPALITY,
+    "network/team": Priority.NETWORK_TEAM,
+    "all/network": Priority.ALL_NETWORK,
+    "all/municipality": Priority.ALL_MUNICIPALITY,
+    "all/team": Priority.ALL_TEAM,
+}
+""":data:`evalkit.units.RELATION_KINDS` → priority."""
+
+
+def ancestry(units: Hierarchy | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Part unit → total unit pairs for every relation checked (see module docstring):
+    :meth:`evalkit.units.Hierarchy.relations` of the units with people (a respondents
+    frame, or its hierarchy), with their :class:`Priority`.
 
     A municipality with teams in several networks is not a part of either network (its
     teams are).
@@ -67,26 +91,11 @@ def ancestry(respondents: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     >>> ancestry(r).filter(total_level="municipality").rows()
     [('team', 't1', 'municipality', '0301', 1), ('team', 't2', 'municipality', '0301', 1)]
     """
-    units = respondents.lazy().select("team_id", "municipality_id", "network_id").unique().collect()
-    split = (
-        units.group_by("municipality_id").agg(pl.col("network_id").n_unique().alias("k"))
-        .filter(pl.col("k") > 1)["municipality_id"]
-    )
-    frames = []
-    for total, part, priority in _TREE_RELATIONS:
-        src = units
-        if (total, part) == ("network", "municipality"):
-            src = units.filter(~pl.col("municipality_id").is_in(split.implode()))
-        frames.append(
-            src.select(
-                pl.lit(part).alias("part_level"),
-                pl.col(UNIT_COLUMN[part]).alias("part_id"),
-                pl.lit(total).alias("total_level"),
-                (pl.lit(ALL_ID) if total == "all" else pl.col(UNIT_COLUMN[total])).alias("total_id"),
-                pl.lit(priority, pl.Int8).alias("priority"),
-            ).unique()
-        )
-    return pl.concat(frames).sort("priority", "total_id", "part_id")
+    tree = units if isinstance(units, Hierarchy) else Hierarchy.from_frames(units)
+    rows = [(*relation[:4], int(_PRIORITY_OF_KIND[relation[4]])) for relation in tree.relations()]
+    return pl.DataFrame(rows, orient="row", schema={
+        "part_level": pl.String, "part_id": pl.String, "total_level": pl.String, "total_id": pl.String,
+        "priority": pl.Int8})
 
 
 def primary_flags(
@@ -245,7 +254,7 @@ def complementary(
         return frame
     # One relation per (total, code).
     total_idx, rel_codes, rel_idx = _number_relations(all_total, np.concatenate(rel_code), n_nodes)
-    priority = np.where(rel_codes < 8, rel_codes, 0).astype(np.int8)
+    priority = np.where(rel_codes < FIRST_ROLE_SPLIT_CODE, rel_codes, Priority.ROLE_SPLIT).astype(np.int8)
     matrix = sparse.csr_matrix(
         (np.ones(len(rel_idx)), (rel_idx, np.concatenate(rel_part))), shape=(len(total_idx), n_nodes)
     )
@@ -316,7 +325,7 @@ def _role_lattice(parts: list[str], role_total: str) -> tuple[list[str], list[tu
     for k in range(2, len(parts) + 1):
         for subset in combinations(parts, k):
             head, rest = subset[0], subset[1:]
-            code = 8
+            code = FIRST_ROLE_SPLIT_CODE
             for j in range(len(rest)):
                 for with_head in combinations(rest, j):
                     a = (head, *with_head)

@@ -1,4 +1,4 @@
-"""Units (team, municipality, network, all), role groups and the roll-up helper.
+"""Role groups and the roll-up of figures to every unit (:mod:`evalkit.units`) level.
 
 Every figure is first summed at the finest grain (wave × team × role) as additive
 sufficient statistics (counts, sums, sums of squares), then rolled up to every unit level
@@ -9,21 +9,12 @@ and role group in one lazy ``group_by`` per level. Because the statistics are ad
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final
 
 import polars as pl
 
 from evalkit.schema import PROVIDER_SIDE, ROLES, USER_SIDE
-
-UnitLevel = Literal["team", "municipality", "network", "all"]
-UNIT_LEVELS: Final[tuple[UnitLevel, ...]] = ("team", "municipality", "network", "all")
-UNIT_COLUMN: Final[dict[str, str]] = {
-    "team": "team_id",
-    "municipality": "municipality_id",
-    "network": "network_id",
-}
-PARENT_LEVEL: Final[dict[str, str]] = {"team": "municipality", "municipality": "network", "network": "all"}
-ALL_ID: Final = "all"
+from evalkit.units import ALL_ID, UNIT_COLUMN, UNIT_LEVELS
 
 ROLE_GROUPS: Final[dict[str, tuple[str, ...]]] = {
     "all": ROLES,
@@ -86,37 +77,6 @@ def roll_up(
     if not parts:
         raise ValueError("roll_up needs at least one unit level")
     return pl.concat(parts, how="vertical")
-
-
-def unit_tree(respondents: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Each unit with its parent: team → municipality → network → all.
-
-    A municipality whose teams sit in several networks gets one row per network.
-
-    Examples
-    --------
-    >>> r = pl.DataFrame({"team_id": ["t1"], "municipality_id": ["0301"], "network_id": ["N"]})
-    >>> unit_tree(r).rows()
-    [('team', 't1', 'municipality', '0301'), ('municipality', '0301', 'network', 'N'), ('network', 'N', 'all', 'all')]
-    """
-    lf = respondents.lazy().select("team_id", "municipality_id", "network_id").unique()
-    frames = [
-        lf.select(
-            pl.lit("team").alias("unit_level"), pl.col("team_id").alias("unit_id"),
-            pl.lit("municipality").alias("parent_level"), pl.col("municipality_id").alias("parent_id"),
-        ),
-        lf.select(
-            pl.lit("municipality").alias("unit_level"), pl.col("municipality_id").alias("unit_id"),
-            pl.lit("network").alias("parent_level"), pl.col("network_id").alias("parent_id"),
-        ),
-        lf.select(
-            pl.lit("network").alias("unit_level"), pl.col("network_id").alias("unit_id"),
-            pl.lit("all").alias("parent_level"), pl.lit(ALL_ID).alias("parent_id"),
-        ),
-    ]
-    out = pl.concat(frames).unique().collect()
-    order = {level: i for i, level in enumerate(UNIT_LEVELS)}
-    return out.sort(pl.col("unit_level").replace_strict(order, return_dtype=pl.Int8), "unit_id", "parent_id")
 
 
 def relevel(frame: pl.DataFrame) -> pl.DataFrame:
