@@ -35,7 +35,8 @@ from evalkit.schema import (
 REFERENCE_TABLES: Final = ("networks", "municipalities", "waves", "measure_catalogue")
 """The reference tables: kept by hand, checked against by an import and copied into its output."""
 
-_REFERENCE_READ_ORDER: Final = ("networks", "municipalities", "teams", "waves", "measure_catalogue")
+REFERENCE_READ: Final = ("networks", "municipalities", "teams", "waves", "measure_catalogue")
+"""What :func:`read_reference` reads: the reference tables and the team register."""
 
 
 class MissingTableError(FileNotFoundError):
@@ -180,7 +181,7 @@ def read_reference(
     if not root.is_dir():
         raise FileNotFoundError(f"canonical data folder {str(root)!r} does not exist")
     frames: dict[str, pl.DataFrame] = {}
-    for name in _REFERENCE_READ_ORDER:
+    for name in REFERENCE_READ:
         if name == "teams" and not teams:
             continue
         path = root / TABLES[name].file_name

@@ -51,7 +51,6 @@ TEMPLATE_SUFFIXES: Final = (".j2", ".jinja", ".jinja2", ".html", ".htm", ".xml",
 # Each entry is (check, where): a module for "cycle" (any circle through it), a file path
 # relative to the repository for the others.
 ALLOWED: Final[frozenset[tuple[str, str]]] = frozenset({
-    ("guarded-import", "evalkit/metrics/prepare.py"),
 })
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.atomic import write_atomic
-from evalkit.audit.spec import CHILD_LEVEL, DEFAULT_MIN_CELL_N, DEFAULT_MIN_UNIT_N, MIN_ID_LENGTH
+from evalkit.audit.spec import DEFAULT_MIN_CELL_N, DEFAULT_MIN_UNIT_N, MIN_ID_LENGTH
 from evalkit.errors import InputError
 
 __all__ = [
@@ -61,6 +61,7 @@ def load_data(data_dir: Path) -> DataFacts:
     import polars as pl
 
     from evalkit.schema import TABLES
+    from evalkit.units import PARENT_LEVEL, Hierarchy
 
     path = data_dir / TABLES["respondents"].file_name
     if not path.is_file():
@@ -78,12 +79,15 @@ def load_data(data_dir: Path) -> DataFacts:
             sizes[(f"{level}:{unit_id}", str(wave))] = int(count)
     children: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
     parents: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
-    for parent_level, child_level in CHILD_LEVEL.items():
-        pairs = frame.select("wave", level_column[child_level], level_column[parent_level]).unique()
-        for wave, child_id, parent_id in pairs.iter_rows():
-            child, parent = f"{child_level}:{child_id}", f"{parent_level}:{parent_id}"
-            children[(parent, str(wave))].add(child)
-            parents[(child, str(wave))].add(parent)
+    for (wave,), people in frame.group_by("wave"):
+        tree = Hierarchy.from_frames(people)  # one wave's units, from its respondents
+        for child_level, child_id in tree.units():
+            for parent_level, parent_id in tree.parents((child_level, child_id)):
+                if PARENT_LEVEL.get(child_level) != parent_level:
+                    continue  # a partner edge: the partner's people are not in the sum
+                child, parent = f"{child_level}:{child_id}", f"{parent_level}:{parent_id}"
+                children[(parent, str(wave))].add(child)
+                parents[(child, str(wave))].add(parent)
     return DataFacts(
         ids=frozenset(str(i) for i in frame["respondent_id"].to_list()),
         sizes=sizes,

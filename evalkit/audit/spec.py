@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from evalkit.units import CHILD_LEVEL, PARENT_LEVEL
+
 __all__ = [
     "AUDITED_CLASSES",
     "BIG_SCRIPT",
@@ -52,8 +54,7 @@ CODE_CELL_CLASSES: Final = frozenset({
 """Classes of nbconvert's stock templates for code cells and their raw outputs."""
 
 SOURCES: Final = frozenset({"survey", "teams", "measures"})
-CHILD_LEVEL: Final = {"all": "network", "network": "municipality", "municipality": "team"}
-PARENT_LEVEL: Final = {v: k for k, v in CHILD_LEVEL.items()}
+# CHILD_LEVEL, PARENT_LEVEL: the one unit hierarchy's (evalkit.units), re-exported here.
 MIN_ID_LENGTH: Final = 6
 BIG_SCRIPT: Final = 65536
 """Scripts longer than this may be the chart library (recognised by its hash)."""

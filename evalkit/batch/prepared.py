@@ -28,11 +28,12 @@ from typing import Any, Final
 from evalkit import __version__
 from evalkit.atomic import write_atomic
 from evalkit.batch.model import BatchPlan, Section, Unit
+from evalkit.canonical import REFERENCE_READ
 from evalkit.params import PATH_PARAMETERS
 
 STORE_DIR: Final = "prepared"
 DIGESTS_FILE: Final = "prepared-digests.json"
-REFERENCE_TABLES: Final = ("networks", "municipalities", "teams", "waves", "measure_catalogue")
+REFERENCE_TABLES: Final = REFERENCE_READ
 """What a report reads from ``data_dir`` itself (:class:`evalkit.report.Reference`)."""
 _FORMAT: Final = 1
 

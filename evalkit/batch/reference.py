@@ -1,17 +1,16 @@
-"""The reference tables a batch reads from ``data_dir``: networks, municipalities, teams, waves.
+"""What a batch needs of the reference tables: names, waves, which municipalities have teams.
 
-Only the small tables, never respondent-level data. Isolated in :func:`read_reference`
-so that one shared reference reader can take its place.
+Read with the one reference reader (:func:`evalkit.canonical.read_reference`) and the one
+unit hierarchy (:class:`evalkit.units.Hierarchy`); only the small tables, never
+respondent-level data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
-REFERENCE_READ: Final = ("networks", "municipalities", "teams", "waves")
-"""The tables :func:`read_reference` reads (a data folder without one of them is refused)."""
+from evalkit.canonical import REFERENCE_READ
 
 
 @dataclass(frozen=True)
@@ -26,26 +25,15 @@ class Reference:
 
 
 def read_reference(data_dir: Path) -> Reference:
-    import polars as pl
+    from evalkit import canonical
+    from evalkit.units import Hierarchy
 
-    def read(name: str) -> pl.DataFrame:
-        return pl.read_parquet(data_dir / f"{name}.parquet")
-
-    networks = read("networks")
-    municipalities = read("municipalities").sort("valid_from")
-    teams = read("teams")
-    waves = read("waves").sort("order")
-    names = {str(m): str(n) for m, n in municipalities.select("municipality_id", "name").iter_rows()}
-    member: dict[str, set[str]] = {}
-    for muni, net, partners in teams.select("municipality_id", "network_id", "partner_municipality_ids").iter_rows():
-        member.setdefault(str(muni), set()).add(str(net))
-        for partner in partners or []:
-            member.setdefault(str(partner), set()).add(str(net))
+    ref = canonical.read_reference(data_dir, validate=False)
     return Reference(
-        networks={str(k): str(v) for k, v in networks.select("network_id", "name").iter_rows()},
-        municipality_names=names,
-        municipality_networks={m: tuple(sorted(n)) for m, n in member.items()},
-        waves=[str(w) for w in waves["wave"]],
+        networks=dict(ref.network_names),
+        municipality_names=dict(ref.municipality_names),
+        municipality_networks=Hierarchy.from_frames(ref.teams).municipality_networks(),
+        waves=ref.wave_order(),
     )
 
 

@@ -9,10 +9,9 @@ already suppressed.
 
 Layout: :mod:`~evalkit.report.setup` checks the parameters and builds the
 :class:`~evalkit.report.context.ReportContext` every section reads;
-:mod:`evalkit.report.sections` holds one module per dashboard section;
-:mod:`~evalkit.report.reference` (the reference tables) and
-:mod:`~evalkit.report.units` (the partner-municipality rule) are kept small so that
-evalkit's single reference reader and unit hierarchy can replace them.
+:mod:`evalkit.report.sections` holds one module per dashboard section. The reference
+tables come from :func:`evalkit.canonical.read_reference` and the unit rules (hosts,
+partners) from :class:`evalkit.units.Hierarchy`, as everywhere else.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from evalkit.i18n import Language, text
 from evalkit.instrument import Instrument
 from evalkit.params import MunicipalityParameters, NetworkParameters
 from evalkit.report.format import Formats
-from evalkit.report.units import unit_teams
+from evalkit.units import Hierarchy
 
 if TYPE_CHECKING:
     from evalkit.metrics.prepare import Prepared
@@ -105,7 +105,12 @@ class ReportContext:
         return ("network", self.network_id) if self.level == "municipality" else ("all", "all")
 
     def unit_teams(self) -> pl.DataFrame:
-        return unit_teams(self.ref.teams, self.level, self.unit_id, self.wave)
+        """The teams a municipality hosts, or a network's own teams, in the report's wave."""
+        teams = self.ref.teams.filter(pl.col("wave") == self.wave)
+        if self.level == "network":
+            return teams.filter(pl.col("network_id") == self.unit_id)
+        hosted = Hierarchy.from_frames(teams).children((self.level, self.unit_id), partners=False)
+        return teams.filter(pl.col("team_id").is_in([team for _, team in hosted]))
 
     def _teams_frame(self, name: str) -> pl.DataFrame:
         frame = self.frame(name)

@@ -16,7 +16,7 @@ from evalkit.params import (
     ReportParameters,
 )
 from evalkit.report.context import ReportContext
-from evalkit.report.units import municipalities_with_teams, network_of
+from evalkit.units import Hierarchy
 
 if TYPE_CHECKING:
     from evalkit.metrics.prepare import Prepared
@@ -38,8 +38,10 @@ def open_context(params: NetworkParameters | MunicipalityParameters) -> ReportCo
     if isinstance(params, MunicipalityParameters):
         level = "municipality"
         unit_id = params.municipality_id
-        check_municipality(ref, unit_id)
-        network_id = network_of(ref.teams, unit_id)
+        tree = Hierarchy.from_frames(ref.teams)
+        check_municipality(ref, tree, unit_id)
+        network_id = tree.network_of(unit_id)
+        assert network_id is not None  # check_municipality: it has a team
         unit_name = ref.municipality_name(unit_id)
         parent_name = ref.network_name(network_id)
     else:
@@ -65,14 +67,14 @@ def check_waves(ref: Reference, wave: str, params: ReportParameters) -> None:
         raise ParameterError(f"{name}: {problem}")
 
 
-def check_municipality(ref: Reference, municipality_id: str) -> None:
+def check_municipality(ref: Reference, tree: Hierarchy, municipality_id: str) -> None:
     known = set(ref.municipalities["municipality_id"].to_list())
     if municipality_id not in known:
         raise ParameterError(
             f"municipality_id: {municipality_id!r} is not a municipality number in the data's "
             f"reference table (a number such as 0301 must keep its leading zero)"
         )
-    if municipality_id not in municipalities_with_teams(ref.teams):
+    if municipality_id not in tree.municipality_networks():
         raise ParameterError(f"municipality_id: {municipality_id!r} has no improvement team in the data")
 
 
