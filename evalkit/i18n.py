@@ -1,8 +1,11 @@
 """Reader-facing text in bokmål (nb), nynorsk (nn) and English (en), and number formats.
 
 Every sentence a stakeholder reads comes from ``evalkit/locale/strings.yml`` through
-:func:`text`, so one notebook serves all three languages. Numbers follow Norwegian
-conventions in nb/nn (decimal comma, a space before the per cent sign: "72,5 %").
+:func:`text`, so one notebook serves all three languages. Numbers, per cents, months and
+dates are formatted here, from Babel's CLDR data, which knows nb and nn: a decimal
+comma, a no-break space between thousands and before the per cent sign ("1 234,5",
+"72,5 %"), month names ("mars 2015", "jan. 2025"); one minus sign, U+2212, in every
+language (:data:`MINUS`).
 
 d3-format (used by Vega) ships no Norwegian locale, so :data:`D3_FORMAT_LOCALES` defines
 one; it is given both to vega-embed in the page and to vl-convert for static SVGs.
@@ -12,17 +15,22 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any, Final, Literal
 
 import yaml
+from babel import Locale
 from babel.dates import format_date
+from babel.numbers import NumberPattern, format_decimal, parse_pattern
 
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("nb", "nn", "en")
 
 NBSP: Final = "\u00a0"
+MINUS: Final = "\u2212"
+"""The one minus sign of every page, in every language (text, tables and charts)."""
 
 D3_FORMAT_LOCALES: Final[dict[str, dict[str, Any]]] = {
     "nb": {"decimal": ",", "thousands": NBSP, "grouping": [3], "currency": ["", f"{NBSP}kr"], "percent": f"{NBSP}%", "minus": "\u2212"},
@@ -107,7 +115,12 @@ def all_keys() -> list[str]:
 
 
 def fmt_number(value: float | None, language: Language, decimals: int = 0) -> str:
-    """A number in the reader's convention; '–' for a missing value.
+    """A number in the reader's convention (Babel's CLDR data); '–' for a missing value.
+
+    Grouping and decimal signs are the locale's (nb/nn: a no-break space and a comma);
+    a negative number gets U+2212 MINUS SIGN in every language (CLDR's English minus is
+    a hyphen), and a number that rounds to zero gets no sign. Rounding is half to even
+    on the float's exact value, as Python's own formatting.
 
     Examples
     --------
@@ -118,24 +131,16 @@ def fmt_number(value: float | None, language: Language, decimals: int = 0) -> st
     >>> fmt_number(-2.0, "nb", 1)
     '\\u22122,0'
     """
-    if value is None:
+    if value is None or math.isnan(value):
         return "–"
-    body = _grouped(abs(value), language, decimals)
-    sign = "\u2212" if value < 0 and round(abs(value), decimals) != 0 else ""
+    body = format_decimal(Decimal(abs(value)), format=_decimal_pattern(decimals), locale=_locale(language))
+    sign = MINUS if value < 0 and round(abs(value), decimals) != 0 else ""
     return sign + body
 
 
-def _grouped(value: float, language: Language, decimals: int) -> str:
-    """``value`` with grouped thousands and ``decimals`` decimals; a negative value
-    keeps Python's hyphen (only :func:`fmt_value` still writes one)."""
-    body = f"{value:,.{decimals}f}"
-    if language in ("nb", "nn"):
-        body = body.replace(",", "\x00").replace(".", ",").replace("\x00", NBSP)
-    return body
-
-
 def fmt_percent(share: float | None, language: Language, decimals: int = 0) -> str:
-    """A share (0..1) as a per cent: '72 %' in nb/nn, '72%' in English.
+    """A share (0..1) as a per cent: '72 %' in nb/nn, '72%' in English (the locale's
+    per cent pattern from Babel around :func:`fmt_number`).
 
     Examples
     --------
@@ -148,8 +153,26 @@ def fmt_percent(share: float | None, language: Language, decimals: int = 0) -> s
     """
     if share is None:
         return "–"
-    number = fmt_number(share * 100, language, decimals)
-    return f"{number}{NBSP}%" if language in ("nb", "nn") else f"{number}%"
+    affixes = _percent_pattern(language)
+    return f"{affixes.prefix[0]}{fmt_number(share * 100, language, decimals)}{affixes.suffix[0]}"
+
+
+@cache
+def _locale(language: Language) -> Locale:
+    return Locale.parse(language)
+
+
+@cache
+def _decimal_pattern(decimals: int) -> NumberPattern:
+    """Grouped thousands and exactly ``decimals`` decimals (signs come from the locale)."""
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else ""))
+
+
+@cache
+def _percent_pattern(language: Language) -> NumberPattern:
+    """The locale's per cent pattern: where the sign goes and with what space."""
+    pattern: NumberPattern = _locale(language).percent_formats[None]
+    return pattern
 
 
 def fmt_interval(
@@ -215,11 +238,8 @@ def fmt_value(value: float | None, unit: str, language: Language = "nb") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if unit == "percent":
-        number = _grouped(100 * value, language, 1)
-        return f"{number}%" if language == "en" else f"{number}{NBSP}%"
-    if float(value).is_integer():
-        return _grouped(value, language, 0)
-    return _grouped(value, language, 1)
+        return fmt_percent(value, language, 1)
+    return fmt_number(value, language, 0 if float(value).is_integer() else 1)
 
 
 def fmt_month(month: date, language: Language = "nb") -> str:
@@ -233,3 +253,49 @@ def fmt_month(month: date, language: Language = "nb") -> str:
     """
     language = check_language(language)
     return format_date(month, "MMMM y", locale=language)
+
+
+def fmt_month_short(month: date, language: Language = "nb") -> str:
+    """A month abbreviated, as on a run chart's axis: "jan. 2025" (nb, nn), "Jan 2025".
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> fmt_month_short(date(2025, 1, 1), "nn"), fmt_month_short(date(2025, 3, 1), "nb")
+    ('jan. 2025', 'mars 2025')
+    >>> fmt_month_short(date(2025, 1, 1), "en")
+    'Jan 2025'
+    """
+    language = check_language(language)
+    return format_date(month, "MMM y", locale=language)
+
+
+@cache
+def month_abbreviations(language: Language) -> tuple[str, ...]:
+    """The twelve month abbreviations of :func:`fmt_month_short`, January first.
+
+    Examples
+    --------
+    >>> month_abbreviations("nb")[:3]
+    ('jan.', 'feb.', 'mars')
+    """
+    language = check_language(language)
+    return tuple(format_date(date(2000, m, 1), "MMM", locale=language) for m in range(1, 13))
+
+
+def fmt_date(value: date | None, language: Language) -> str:
+    """A date: "01.02.2026" in nb/nn (CLDR's short date), ISO "2026-02-01" in English;
+    '–' for a missing date.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> fmt_date(date(2026, 2, 1), "nb"), fmt_date(date(2026, 2, 1), "en"), fmt_date(None, "nn")
+    ('01.02.2026', '2026-02-01', '–')
+    """
+    if value is None:
+        return "–"
+    language = check_language(language)
+    if language == "en":  # CLDR's English short date is "2/1/26": ISO is unambiguous
+        return value.isoformat()
+    return format_date(value, "short", locale=language)

@@ -225,3 +225,35 @@ def test_progress_chart_and_text() -> None:
     assert "at some point reached at least 3" in en
     empty = describe_progress(prepared.clear(), language="en")
     assert empty == "No progress scores."
+
+
+@pytest.mark.parametrize(
+    ("language", "january", "june"), [("nb", "jan. 2015", "juni 2015"), ("nn", "jan. 2015", "juni 2015"),
+                                      ("en", "Jan 2015", "Jun 2015")]
+)
+def test_axis_and_tooltip_months_are_words(charts: pl.DataFrame, language: str, january: str, june: str) -> None:
+    """The time axis says "jan. 2015" (nb, nn) or "Jan 2015", not "2015-01"; rendered by
+    vl-convert, without any time locale. The tooltip shows the same month label."""
+    import re
+
+    import vl_convert as vlc
+
+    from evalkit.charts.runcharts import measure_chart_spec
+
+    spec, _ = measure_chart_spec(charts, language=language)  # type: ignore[arg-type]
+    assert "%Y-%m" not in json.dumps(spec)
+    tooltip = next(layer for layer in layers_of(spec) if "tooltip" in layer["encoding"])
+    assert tooltip["encoding"]["tooltip"][0]["field"] == "month_label"
+    labels = set(re.findall(r">([^<>]*\b2015)</text>", vlc.vegalite_to_svg(spec)))
+    assert january in labels
+    # The tooltip's calculated field, drawn as text to see it evaluated:
+    probe = {**tooltip, "mark": {"type": "text"},
+             "encoding": {"x": tooltip["encoding"]["x"], "y": tooltip["encoding"]["y"],
+                          "text": {"field": "month_label", "type": "nominal"}}}
+    spec["spec"]["layer"] = [probe]
+    assert june in set(re.findall(r">([^<>]*\b2015)</text>", vlc.vegalite_to_svg(spec)))
+
+
+def test_negative_values_in_descriptions_use_the_minus_sign() -> None:
+    assert format_value(-2.5, "days", "nb") == "\u22122,5"
+    assert format_value(-0.125, "percent", "en") == "\u221212.5%"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Final, NamedTuple
 
 import altair as alt
 import polars as pl
 
-from evalkit.i18n import Language, text
+from evalkit.i18n import Language, month_abbreviations, text
 
 DATASET: Final = "rows"
 """Name of the dataset the chart templates draw from."""
@@ -36,6 +37,34 @@ _KEYS: Final = {"assessor": "assessor", "faculty": "assessor_faculty", "self": "
 def runchart_text(key: str, language: Language, /, **values: object) -> str:
     """A run-chart text from :mod:`evalkit.i18n`'s strings file."""
     return text(_KEYS.get(key, f"runchart_{key}"), language, **values)
+
+
+MONTH_LABEL: Final = "month_label"
+"""Field a tooltip shows the month in, computed in the chart by :func:`month_label_expr`."""
+
+
+def month_label_expr(field: str, language: Language) -> str:
+    """A Vega expression naming the month of ``field`` (a date) as
+    :func:`evalkit.i18n.fmt_month_short` does: "jan. 2025" (nb, nn), "Jan 2025" (en).
+
+    The month names come from Babel in Python, so the chart needs no time locale; like
+    Vega's own time formats the expression reads the date in local time, as the axis
+    places its ticks.
+
+    Examples
+    --------
+    >>> month_label_expr("datum.value", "nb")[:27]
+    '["jan.", "feb.", "mars", "a'
+    >>> print(month_label_expr("datum.value", "en")[-52:])
+    "Dec"][month(datum.value)] + ' ' + year(datum.value)
+    """
+    names = json.dumps(list(month_abbreviations(language)), ensure_ascii=False)
+    return f"{names}[month({field})] + ' ' + year({field})"
+
+
+def month_axis(language: Language) -> alt.Axis:
+    """The time axis of the run and progress charts: abbreviated months, slanted."""
+    return alt.Axis(labelExpr=month_label_expr("datum.value", language), labelAngle=-45)
 
 
 class DescribedChart(NamedTuple):

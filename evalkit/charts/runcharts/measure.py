@@ -11,8 +11,11 @@ import polars as pl
 from evalkit.charts.runcharts.common import (
     DATASET,
     MEASURE_COLUMNS,
+    MONTH_LABEL,
     PALETTE,
     DescribedChart,
+    month_axis,
+    month_label_expr,
     single_measure,
 )
 from evalkit.charts.runcharts.common import runchart_text as _t
@@ -99,7 +102,7 @@ def _measure_layout(
 ) -> alt.FacetChart:
     """The measure chart without its data (a named dataset), title or description."""
     y_axis = alt.Axis(format=".0%") if is_share else alt.Axis()
-    x = alt.X("period:T", title=_t("month", language), axis=alt.Axis(format="%Y-%m", labelAngle=-45))
+    x = alt.X("period:T", title=_t("month", language), axis=month_axis(language))
 
     def y_of(field: str) -> alt.Y:
         return alt.Y(f"{field}:Q", title=unit_title, axis=y_axis)
@@ -127,11 +130,13 @@ def _measure_layout(
         x=x, y=y_of("y"), detail="part:N"
     )
     tooltip: list[Any] = [
-        alt.Tooltip("period:T", title=_t("month", language), format="%Y-%m"),
+        alt.Tooltip(f"{MONTH_LABEL}:N", title=_t("month", language)),
         alt.Tooltip("y:Q", title=unit_title, format=".1%" if is_share else ",.1f"),
         alt.Tooltip("note:N", title=_t("note", language)),
     ]
-    points = base.mark_circle(opacity=1).encode(
+    points = base.transform_calculate(
+        **{MONTH_LABEL: month_label_expr("datum.period", language)}
+    ).mark_circle(opacity=1).encode(
         x=x,
         y=y_of("y"),
         color=alt.condition(

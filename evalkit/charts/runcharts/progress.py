@@ -8,7 +8,14 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from evalkit.charts.runcharts.common import DATASET, PALETTE, DescribedChart
+from evalkit.charts.runcharts.common import (
+    DATASET,
+    MONTH_LABEL,
+    PALETTE,
+    DescribedChart,
+    month_axis,
+    month_label_expr,
+)
 from evalkit.charts.runcharts.common import runchart_text as _t
 from evalkit.charts.runcharts.describe import describe_progress
 from evalkit.charts.spec import json_rows
@@ -103,7 +110,7 @@ def _progress_layout(language: Language, columns: int, panel_width: int, panel_h
     """The progress chart without its data (a named dataset), title or description."""
     assessors = [_t("faculty", language), _t("self", language)]
     series = [_t("team_score", language), _t("network_median", language)]
-    x = alt.X("period:T", title=_t("month", language), axis=alt.Axis(format="%Y-%m", labelAngle=-45))
+    x = alt.X("period:T", title=_t("month", language), axis=month_axis(language))
     y = alt.Y(
         "score:Q",
         title=_t("score", language),
@@ -126,13 +133,14 @@ def _progress_layout(language: Language, columns: int, panel_width: int, panel_h
     )
     points = (
         base.transform_filter(alt.datum.series == series[0])
+        .transform_calculate(**{MONTH_LABEL: month_label_expr("datum.period", language)})
         .mark_circle(size=30, opacity=1)
         .encode(
             x=x,
             y=y,
             color=colour,
             tooltip=[
-                alt.Tooltip("period:T", title=_t("month", language), format="%Y-%m"),
+                alt.Tooltip(f"{MONTH_LABEL}:N", title=_t("month", language)),
                 alt.Tooltip("assessor:N", title=_t("assessor", language)),
                 alt.Tooltip("score:Q", title=_t("score", language)),
             ],
