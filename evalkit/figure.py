@@ -28,10 +28,12 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from evalkit.i18n import settle
 from evalkit.templating import macro
 
 FIGURE_MIME = "application/vnd.evalkit.figure+json"
@@ -163,7 +165,7 @@ def round_floats(value: Any, digits: int = 4) -> Any:
     {'values': [{'x': 79.6668, 'n': 20, 't': 'a'}]}
     """
     if isinstance(value, float):
-        return round(value, digits)
+        return round(settle(value), digits) if math.isfinite(value) else value
     if isinstance(value, dict):
         return {k: round_floats(v, digits) for k, v in value.items()}
     if isinstance(value, list):

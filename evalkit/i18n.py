@@ -114,13 +114,36 @@ def all_keys() -> list[str]:
     return sorted(_strings())
 
 
+SETTLE_DIGITS: Final = 9
+"""Decimals kept before a figure is rounded for a reader (see :func:`settle`)."""
+
+
+def settle(value: float) -> float:
+    """``value`` without the float noise of summation order, before rounding for display.
+
+    A mean of 77.5 comes out as 77.49999999999999 or 77.50000000000001 depending on the
+    order in which a parallel group-by added its parts; rounded to whole numbers that
+    is 77 on one run and 78 on the next. Rounding to :data:`SETTLE_DIGITS` decimals first
+    makes the shown figure the same on every run (the noise is ~1e-13; no figure
+    evalkit shows needs nine decimals).
+
+    Examples
+    --------
+    >>> settle(77.49999999999999) == settle(77.50000000000001) == 77.5
+    True
+    """
+    return round(value, SETTLE_DIGITS)
+
+
 def fmt_number(value: float | None, language: Language, decimals: int = 0) -> str:
     """A number in the reader's convention (Babel's CLDR data); '–' for a missing value.
 
     Grouping and decimal signs are the locale's (nb/nn: a no-break space and a comma);
     a negative number gets U+2212 MINUS SIGN in every language (CLDR's English minus is
     a hyphen), and a number that rounds to zero gets no sign. Rounding is half to even
-    on the float's exact value, as Python's own formatting.
+    on the decimal value of the :func:`settle`-d float (3.55 → "3,6", 77.5 → "78",
+    76.5 → "76"), so the same figure shows on every run and a tie is decided by its
+    decimal digits, not by the binary float nearest to it.
 
     Examples
     --------
@@ -130,10 +153,13 @@ def fmt_number(value: float | None, language: Language, decimals: int = 0) -> st
     '1,234.5'
     >>> fmt_number(-2.0, "nb", 1)
     '\\u22122,0'
+    >>> fmt_number(3.55, "nb", 1), fmt_number(77.49999999999999, "en"), fmt_number(76.5, "en")
+    ('3,6', '78', '76')
     """
     if value is None or math.isnan(value):
         return "–"
-    body = format_decimal(Decimal(abs(value)), format=_decimal_pattern(decimals), locale=_locale(language))
+    value = settle(value)
+    body = format_decimal(Decimal(repr(abs(value))), format=_decimal_pattern(decimals), locale=_locale(language))
     sign = MINUS if value < 0 and round(abs(value), decimals) != 0 else ""
     return sign + body
 
@@ -203,7 +229,7 @@ def fmt_interval(
     scale = 100 if percent else 1
     lo = fmt_number(low * scale, language, decimals)
     hi = fmt_percent(high, language, decimals) if percent else fmt_number(high, language, decimals)
-    negative = round(low * scale, decimals) < 0 or round(high * scale, decimals) < 0
+    negative = round(settle(low * scale), decimals) < 0 or round(settle(high * scale), decimals) < 0
     separator = {"nb": " til ", "nn": " til ", "en": " to "}[language] if negative else "–"
     prefix = ("95\u00a0% KI " if language in ("nb", "nn") else "95% CI ") if label else ""
     return f"{prefix}{lo}{separator}{hi}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import string
 from datetime import date
 
+from evalkit.figure import round_floats
 from evalkit.i18n import (
     LANGUAGES,
     _strings,
@@ -58,10 +59,22 @@ def test_numbers_follow_cldr_with_one_minus_sign() -> None:
     assert fmt_number(1234.5, "en", 1) == "1,234.5"
     assert fmt_number(-1234.5, "nb", 1) == f"{MINUS}1{NBSP}234,5"
     assert fmt_number(-1234.5, "en", 1) == f"{MINUS}1,234.5"
-    assert fmt_number(2.675, "en", 2) == "2.67"  # the float is 2.67499…: rounded as Python does
+    # A tie is decided on the decimal digits (half to even), not by the binary float
+    # nearest to it: 2.675 is stored as 2.67499…, and still shows as 2.68.
+    assert fmt_number(2.675, "en", 2) == "2.68"
     assert fmt_number(0.125, "nb", 2) == "0,12"  # an exact half goes to the even digit
     assert fmt_number(None, "nb") == "–"
     assert fmt_number(float("nan"), "en") == "–"
+
+
+def test_summation_noise_never_changes_a_shown_figure() -> None:
+    """Regression: a national page showed 77 on one run and 78 on the next, for a mean
+    of 77.5 summed in a different order (77.49999999999999 vs 77.50000000000001)."""
+    for low, high, decimals in [(77.49999999999999, 77.50000000000001, 0),
+                                (7.499999999999986, 7.500000000000014, 0),
+                                (9.531249999999998, 9.531250000000002, 4)]:
+        assert fmt_number(low, "nb", decimals) == fmt_number(high, "nb", decimals)
+    assert round_floats({"x": [9.531249999999998]}) == round_floats({"x": [9.531250000000002]})
 
 
 def test_percent_follows_cldr() -> None:
