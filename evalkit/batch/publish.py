@@ -268,11 +268,10 @@ def _index_key(plan: BatchPlan, store: StoreState, rows: Sequence[tuple[Unit, st
 
 def _index_html(plan: BatchPlan, rows: Sequence[tuple[Unit, str | None, bool]], store: StoreState, key: str) -> str:
     """The index as it will be published: a link for every page that is (or will be) in --out."""
-    from evalkit.batch.index import _t
-    from evalkit.i18n import check_language
+    from evalkit.i18n import check_language, text
 
     lang = check_language(str(plan.settings.get("language") or "nb"))
-    entries = [IndexEntry(unit, page, _t("failed_kept", lang) if outdated else None) for unit, page, outdated in rows]
+    entries = [IndexEntry(unit, page, text("index_failed_kept", lang) if outdated else None) for unit, page, outdated in rows]
     return build_index(
         entries, store=store.folder, wave=str(plan.settings["wave"]), language=lang,
         min_unit_n=int(plan.settings.get("min_unit_n", 10)), min_cell_n=int(plan.settings.get("min_cell_n", 5)),
