@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from evalkit.errors import InputError
 from evalkit.schema import ROLES
+from evalkit.yamlio import loads, read_text
 
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: tuple[Language, ...] = ("nb", "nn", "en")
@@ -188,9 +189,9 @@ class InstrumentError(ValueError):
 
 def _parse(text: str, source: str) -> Instrument:
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InstrumentError(f"{source}: not valid YAML ({exc})") from exc
+        raw = loads(text, source)
+    except InputError as exc:
+        raise InstrumentError(str(exc)) from None
     try:
         return Instrument.model_validate(raw)
     except ValidationError as exc:
@@ -222,4 +223,8 @@ def load_instrument(path: str | os.PathLike[str] | None = None) -> Instrument:
     p = Path(path)
     if not p.is_file():
         raise InstrumentError(f"{p}: instrument file not found")
-    return _parse(p.read_text(encoding="utf-8"), str(p))
+    try:
+        text = read_text(p, "instrument file")
+    except InputError as exc:
+        raise InstrumentError(str(exc)) from None
+    return _parse(text, str(p))

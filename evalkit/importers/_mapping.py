@@ -7,15 +7,14 @@ are ``params/nettskjema_mapping.yml`` and ``params/surveyxact_mapping.yml``.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from evalkit.errors import InputError
 from evalkit.schema import CHANNELS
+from evalkit.yamlio import loads, read_text
 
 Tool = Literal["nettskjema", "surveyxact", "generic"]
 
@@ -218,19 +217,6 @@ class Mapping(_Model):
         return p if p.is_absolute() else Path(self.base_dir) / p
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML with ``0301`` read as the text "0301" (YAML 1.1 would make it octal 193)."""
-
-
-def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    assert isinstance(node, yaml.ScalarNode)
-    text = str(loader.construct_scalar(node))
-    if re.fullmatch(r"0\d+", text):
-        return text
-    return yaml.SafeLoader.construct_yaml_int(loader, node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def parse_mapping(text: str, source: str, base_dir: str = ".") -> Mapping:
@@ -252,10 +238,7 @@ def parse_mapping(text: str, source: str, base_dir: str = ".") -> Mapping:
     >>> m.member.role.values, m.teams[0].municipality
     ({'1': 'provider', '2': 'user_rep'}, '0301')
     """
-    try:
-        raw = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{source}: not valid YAML ({exc})") from None
+    raw = loads(text, source)
     if not isinstance(raw, dict):
         raise InputError(f"{source}: a mapping file must be a YAML mapping with 'kind: mapping'")
     if raw.get("kind") != "mapping":
@@ -274,8 +257,4 @@ def load_mapping(path: str | os.PathLike[str]) -> Mapping:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: mapping file not found")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: a mapping file must be UTF-8 text") from None
-    return parse_mapping(text, str(p), base_dir=str(p.parent))
+    return parse_mapping(read_text(p, "mapping file"), str(p), base_dir=str(p.parent))
