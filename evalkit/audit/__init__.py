@@ -98,6 +98,10 @@ Rules
 ``unreadable``
     A page that cannot be read or is not UTF-8, or a chart spec that is not JSON: it
     cannot be cleared.
+``foreign-file``
+    Checked on a published folder (``evalkit audit DIR``), not on a page: any file that is
+    not a page (``.html``) or ``manifest.json`` — a ``respondents.parquet`` or a CSV of
+    answers beside the pages — is a finding.
 
 Recoverable figures (the cross-page check)
 ------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
 
 from evalkit.audit.engine import audit_pages
-from evalkit.audit.rules import REGISTRY
+from evalkit.audit.rules import FOREIGN_FILE, REGISTRY
 from evalkit.audit.spec import MANIFEST_FILE
 from evalkit.errors import InputError, JobFailed
 
@@ -48,10 +49,13 @@ def audit_command(directory: Path, data_dir: Path | None, min_unit_n: int | None
         pages, manifest = pages_in(directory), directory / MANIFEST_FILE
     else:
         raise InputError(f"{directory}: no such folder")
-    if not pages:
+    if not pages and not (directory.is_dir() and any(directory.rglob("*"))):
         raise InputError(f"{directory}: no .html pages to audit")
+    foreign = FOREIGN_FILE.check_folder(directory) if directory.is_dir() else []
     report = audit_pages(pages, data_dir=data_dir, min_unit_n=min_unit_n, min_cell_n=min_cell_n,
                          manifest=manifest if manifest.is_file() else None)
+    if foreign:
+        report = dataclasses.replace(report, findings=[*foreign, *report.findings])
     click.echo(report.to_json() if as_json else report.text())
     click.echo(report.summary(), err=True)
     if not report.ok:

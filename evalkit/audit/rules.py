@@ -44,6 +44,8 @@ from evalkit.audit.spec import (
     MARK_ATTRS,
     NAMESPACES,
     NETWORK_SCHEMES,
+    PUBLISHED_NAMES,
+    PUBLISHED_SUFFIXES,
     SOURCES,
     URL_ATTRS,
     URL_LIST_ATTRS,
@@ -174,6 +176,9 @@ class Rule:
         pass
 
     def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return []
+
+    def check_folder(self, folder: Path) -> list[Finding]:
         return []
 
     def defines(self, hook: str) -> bool:
@@ -488,10 +493,37 @@ class Unreadable(Rule):
 
 UNREADABLE: Final = Unreadable()
 
+
+class ForeignFile(Rule):
+    """A published folder holds only what a reader may see (checked on the folder, not a page)."""
+
+    id = "foreign-file"
+    description = "a file in a published folder that is not a page, index.html or manifest.json"
+
+    def check_folder(self, folder: Path) -> list[Finding]:
+        """One finding per file under ``folder`` that no reader may be sent (respondents.parquet …)."""
+        found = []
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink()):
+            if path.is_symlink() or not published_file(path.relative_to(folder)):
+                found.append(Finding(path, "(file)", self.id,
+                                     f"{path.name!r} must not be published: a published folder holds only "
+                                     "dashboards (.html), index.html and manifest.json"))
+        return found
+
+
+def published_file(relative: Path) -> bool:
+    """May a file at ``relative`` (inside a published folder) be published?"""
+    if relative.suffix.lower() in PUBLISHED_SUFFIXES:
+        return True
+    return relative.as_posix() in PUBLISHED_NAMES
+
+
+FOREIGN_FILE: Final = ForeignFile()
+
 REGISTRY: Final = Registry()
 """Every rule, in the order ``evalkit audit --rules`` lists them."""
 for _rule in (SmallCell(), SmallUnit(), UnmarkedFigure(), SuppressedWithN(), RespondentId(),
-              NetworkResource(), CodeCell(), Recoverable(), UNREADABLE):
+              NetworkResource(), CodeCell(), Recoverable(), UNREADABLE, FOREIGN_FILE):
     REGISTRY.add(_rule)
 
 RULES: Final[dict[str, str]] = REGISTRY.descriptions()

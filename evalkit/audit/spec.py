@@ -31,6 +31,8 @@ __all__ = [
     "NAMESPACES",
     "NETWORK_SCHEMES",
     "PARENT_LEVEL",
+    "PUBLISHED_NAMES",
+    "PUBLISHED_SUFFIXES",
     "SENTINEL",
     "SOURCES",
     "URL_ATTRS",
@@ -96,3 +98,8 @@ Key = tuple[str, str, str]
 Ref = tuple[int, str, int]
 """Where a figure is on a page: (position of its start tag, what to add to its CSS path —
 its ``[data-figure=…]`` and a sub-element —, line)."""
+
+PUBLISHED_SUFFIXES: Final = frozenset({".html", ".htm"})
+"""Kinds of file a published folder may hold besides :data:`PUBLISHED_NAMES` (pages)."""
+PUBLISHED_NAMES: Final = frozenset({"manifest.json"})
+"""Files a published folder may hold by name (relative to the folder)."""

@@ -93,13 +93,27 @@ def locked(work: Path) -> Iterator[None]:
         handle.close()
 
 
-def check_folders(out: Path, work: Path) -> None:
-    """Refuse a work folder inside ``out`` and an output folder that cannot be written."""
+def check_folders(out: Path, work: Path, data_dirs: tuple[Path, ...] = ()) -> None:
+    """Refuse a published folder that equals, contains or lies inside the work folder or
+    a data folder, and an output folder that cannot be written — before anything is
+    written to ``out``."""
     if work == out or out in work.parents:
         raise InputError(
             f"the work folder {work} is inside the published folder {out}: executed notebooks and the "
             "prepared store must never be published; choose --work outside --out"
         )
+    if work in out.parents:
+        raise InputError(
+            f"the published folder {out} is inside the work folder {work}: choose --out outside --work"
+        )
+    for data in (d.resolve() for d in data_dirs):
+        if data == out or out in data.parents or data in out.parents:
+            where = ("is the data folder" if data == out else
+                     "contains the data folder" if out in data.parents else "is inside the data folder")
+            raise InputError(
+                f"--out {out} {where} {data}: respondent-level data must never sit beside published "
+                "pages; choose --out outside the data folder"
+            )
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".evalkit-write-test.{os.getpid()}.tmp"

@@ -159,7 +159,7 @@ def run_batch(
     out = Path(out).resolve()
     work = Path(work).resolve() if work is not None else default_work_folder(out)
     jobs = jobs or os.cpu_count() or 1
-    check_folders(out, work)
+    check_folders(out, work, (plan.data_dir,))
     folders = WorkFolders(work)
     notes: list[str] = []
     with locked(work):

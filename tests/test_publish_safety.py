@@ -1,0 +1,80 @@
+"""The published folder holds only what a reader may see (issue 14, item 1): --out is
+never a data or work folder, and the audit refuses any file that is not a page."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EVALKIT = [sys.executable, "-m", "evalkit.cli"]
+
+
+def _batch(tmp_path: Path, data: Path) -> Path:
+    text = (REPO / "params" / "sample_batch.yml").read_text(encoding="utf-8")
+    text = text.replace("../data/sample", str(data)).replace("../notebooks", str(REPO / "notebooks"))
+    path = tmp_path / "batch.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(REPO / "data" / "sample", copy)
+    return copy
+
+
+@pytest.mark.parametrize(("out_of", "where"), [
+    (lambda d: d, "is the data folder"),
+    (lambda d: d.parent, "contains the data folder"),
+    (lambda d: d / "site", "is inside the data folder"),
+])
+def test_out_in_or_around_the_data_folder_is_refused(tmp_path: Path, data: Path, out_of, where) -> None:  # type: ignore[no-untyped-def]
+    batch = _batch(tmp_path, data)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    out = out_of(data)
+    done = subprocess.run([*EVALKIT, "batch", str(batch), "--out", str(out),
+                           "--work", str(tmp_path.parent / f"{tmp_path.name}-work")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    assert where in done.stderr and "respondent-level data must never sit beside published pages" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert after == before  # nothing written: no page, no index, no manifest, no temporary file
+
+
+def test_out_inside_the_work_folder_is_refused(tmp_path: Path, data: Path) -> None:
+    work = tmp_path / "work"
+    done = subprocess.run([*EVALKIT, "batch", str(_batch(tmp_path, data)), "--out", str(work / "site"),
+                           "--work", str(work)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert "is inside the work folder" in done.stderr
+    assert not (work / "site").exists()
+
+
+def test_audit_refuses_data_files_beside_pages(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    page = site / "page.html"
+    page.write_text("<!doctype html><html lang='nb'><head><title>t</title></head><body><p>ok</p></body></html>",
+                    encoding="utf-8")
+    clean = subprocess.run([*EVALKIT, "audit", str(site)], capture_output=True, text=True, timeout=120, check=False)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    shutil.copy(REPO / "data" / "sample" / "respondents.parquet", site / "respondents.parquet")
+    (site / "extra").mkdir()
+    (site / "extra" / "answers.csv").write_text("respondent_id,value\n", encoding="utf-8")
+    done = subprocess.run([*EVALKIT, "audit", str(site)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "foreign-file" in done.stdout
+    assert "respondents.parquet" in done.stdout and "answers.csv" in done.stdout
+    assert "page.html" not in done.stdout  # the page itself is fine
+
+
+def test_rules_list_names_the_folder_rule() -> None:
+    done = subprocess.run([*EVALKIT, "audit", "--rules"], capture_output=True, text=True, timeout=60, check=True)
+    assert "foreign-file: a file in a published folder that is not a page" in done.stdout
