@@ -669,6 +669,23 @@ def test_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["audit", str(clean)]) == 2
 
 
+def test_a_manifest_never_lowers_the_audits_thresholds(tmp_path: Path, tiny_data: Path) -> None:
+    """Regression: a batch ran with min_cell_n 3 (a duplicate key) and its audit, taking
+    the thresholds from the manifest, passed pages showing 3 and 4 people."""
+    from evalkit.errors import JobFailed
+
+    site = tmp_path / "site"
+    paths = write_pages(site, {"oslo.html": page(*clean_parts(n_all=12))})
+    manifest = site / "manifest.json"
+    manifest.write_text(json.dumps({"settings": {"min_unit_n": 10, "min_cell_n": 3}}))
+    with pytest.raises(JobFailed, match=r"built with min_cell_n=3, below the audit's 5.*--min-cell-n 3"):
+        audit_pages(paths, manifest=manifest, data_dir=tiny_data)
+    assert audit_pages(paths, manifest=manifest, data_dir=tiny_data, min_cell_n=3).min_cell_n == 3
+    manifest.write_text(json.dumps({"settings": {"min_unit_n": 4, "min_cell_n": 5}}))
+    with pytest.raises(JobFailed, match=r"min_unit_n=4, below the audit's 10"):
+        audit_pages(paths, manifest=manifest, data_dir=tiny_data)
+
+
 def test_command_uses_the_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = tmp_path / "site"
     write_pages(site, {"oslo.html": page(*clean_parts())})

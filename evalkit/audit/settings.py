@@ -21,7 +21,7 @@ from typing import Any
 
 from evalkit.atomic import write_atomic
 from evalkit.audit.spec import DEFAULT_MIN_CELL_N, DEFAULT_MIN_UNIT_N, MIN_ID_LENGTH
-from evalkit.errors import InputError
+from evalkit.errors import InputError, JobFailed
 
 __all__ = [
     "DataFacts",
@@ -160,6 +160,27 @@ def check_threshold(name: str, value: object) -> int:
     return value
 
 
+def _own_threshold(name: str, given: int | None, default: int, from_manifest: Mapping[str, Any],
+                   manifest: Path | None) -> int:
+    """The audit's own threshold: ``given`` (an explicit option), else the default. A
+    manifest may raise it (pages built with stricter settings are audited by them) but
+    never lower it: a manifest that claims less fails the audit unless the option says so.
+    """
+    if given is not None:
+        return check_threshold(name, given)
+    claimed = from_manifest.get(name)
+    if claimed is None:
+        return default
+    claimed = check_threshold(name, claimed)
+    if claimed < default:
+        option = "--" + name.replace("_", "-")
+        raise JobFailed(
+            f"{manifest}: the pages were built with {name}={claimed}, below the audit's {default}; "
+            f"the audit keeps {default} unless told otherwise ({option} {claimed} if that was intended)"
+        )
+    return claimed
+
+
 def resolve(
     *,
     data_dir: str | os.PathLike[str] | None,
@@ -167,7 +188,8 @@ def resolve(
     min_cell_n: int | None,
     manifest: Path | None,
 ) -> tuple[int, int, Path | None]:
-    """Thresholds and data folder: explicit values, else the manifest's, else defaults."""
+    """Thresholds and data folder. Thresholds: explicit values, else the defaults (5, 10),
+    raised — never lowered — by the manifest's (see :func:`_own_threshold`)."""
     settings: Mapping[str, Any] = {}
     raw: Mapping[str, Any] = {}
     if manifest is not None:
@@ -185,10 +207,8 @@ def resolve(
             raise InputError(f"{manifest}: 'settings' must be an object")
         settings = found
     from_manifest = {k: v for k, v in settings.items() if v is not None}
-    unit_n = check_threshold("min_unit_n", min_unit_n if min_unit_n is not None
-                              else from_manifest.get("min_unit_n", DEFAULT_MIN_UNIT_N))
-    cell_n = check_threshold("min_cell_n", min_cell_n if min_cell_n is not None
-                              else from_manifest.get("min_cell_n", DEFAULT_MIN_CELL_N))
+    unit_n = _own_threshold("min_unit_n", min_unit_n, DEFAULT_MIN_UNIT_N, from_manifest, manifest)
+    cell_n = _own_threshold("min_cell_n", min_cell_n, DEFAULT_MIN_CELL_N, from_manifest, manifest)
     data: Path | None = Path(data_dir) if data_dir is not None else None
     if data is None and manifest is not None:
         params = raw.get("parameters") if isinstance(raw.get("parameters"), dict) else {}
