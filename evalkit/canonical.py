@@ -28,6 +28,7 @@ from evalkit.schema import (
     TABLE_NAMES,
     TABLES,
     SchemaError,
+    check_plausible,
     check_references,
     validate_table,
 )
@@ -225,6 +226,7 @@ class CanonicalData:
             else:
                 raise SchemaError(f"missing table {name!r} ({TABLES[name].file_name})")
         check_references(validated)
+        check_plausible(validated)
         return cls(**validated)
 
     def wave_order(self) -> list[str]:

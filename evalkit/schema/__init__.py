@@ -31,6 +31,7 @@ rejections
 
 from __future__ import annotations
 
+from evalkit.schema._plausible import check_plausible
 from evalkit.schema._tables import (
     ASSESSORS,
     CHANNELS,
@@ -66,6 +67,7 @@ __all__ = [
     "Column",
     "SchemaError",
     "Table",
+    "check_plausible",
     "check_references",
     "normalise_municipality_id",
     "validate_table",
