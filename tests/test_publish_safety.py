@@ -78,3 +78,18 @@ def test_audit_refuses_data_files_beside_pages(tmp_path: Path) -> None:
 def test_rules_list_names_the_folder_rule() -> None:
     done = subprocess.run([*EVALKIT, "audit", "--rules"], capture_output=True, text=True, timeout=60, check=True)
     assert "foreign-file: a file in a published folder that is not a page" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_rerun_removes_what_a_killed_batch_left_half_written(tmp_path: Path, data: Path) -> None:
+    """Regression: SIGKILL while publishing left `.municipality-3405.html.17510.tmp` in
+    --out, still there after a successful re-run."""
+    batch, out, work = _batch(tmp_path, data), tmp_path / "site", tmp_path / "work"
+    command = [*EVALKIT, "batch", str(batch), "--out", str(out), "--work", str(work)]
+    subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
+    stale = out / ".municipality-0301.html.999999999.tmp"  # a pid that is not running
+    stale.write_text("<html><body>half a page", encoding="utf-8")
+    subprocess.run([*command, "--force"], capture_output=True, text=True, timeout=600, check=True)
+    assert not stale.exists()
+    assert not list(out.glob(".*.tmp"))
+    assert (out / "municipality-0301.html").is_file()

@@ -16,6 +16,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -152,6 +153,7 @@ def publish(plan: BatchPlan, store: StoreState, planned: Sequence[Planned], outc
     staged_index = folders.staging / INDEX_FILE
     published = 0
     try:
+        remove_stale_temporaries(out)
         for p in planned:
             if verdict.publishes(p.unit.key):
                 copy_into(folders.staging / p.unit.page, out / p.unit.page)
@@ -188,6 +190,48 @@ def publish(plan: BatchPlan, store: StoreState, planned: Sequence[Planned], outc
             folders.result_of(p.unit).unlink(missing_ok=True)
     staged_index.unlink(missing_ok=True)
     return published, withdrawn
+
+
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp$")
+
+
+def remove_stale_temporaries(out: Path) -> list[Path]:
+    """Remove the temporary files (``.NAME.PID.tmp``, see :func:`copy_into`) that a batch
+    killed while publishing left in ``out`` — those of processes that no longer run.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folder = Path(tmp)
+    ...     _ = (folder / ".municipality-3405.html.999999999.tmp").write_text("half")
+    ...     _ = (folder / f".index.html.{os.getpid()}.tmp").write_text("mine, still writing")
+    ...     _ = (folder / "notes.tmp").write_text("not ours")
+    ...     removed = [p.name for p in remove_stale_temporaries(folder)]
+    ...     removed, sorted(p.name.replace(str(os.getpid()), "PID") for p in folder.iterdir())
+    (['.municipality-3405.html.999999999.tmp'], ['.index.html.PID.tmp', 'notes.tmp'])
+    """
+    removed = []
+    for path in sorted(out.glob(".*.tmp")):
+        match = _TEMPORARY.match(path.name)
+        if match is None or not path.is_file() or _running(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid < 2**22  # another user's process (a real pid), or not a pid at all
+    return True
 
 
 def copy_into(src: Path, target: Path) -> None:
