@@ -254,3 +254,11 @@ def test_oslo_is_asked_about_training_its_representatives(summary_pages: dict[tu
     assert with_.mean() > without.mean()
     assert ("høyere" if lang == "nb" else "higher") in said
 
+
+
+def test_the_network_stand_in_for_impact_is_left_out_when_it_shows_no_clear_difference() -> None:
+    found = select(unit=UNIT, benchmarks=frame("benchmarks"), indices=frame("indices"), recruitment=frame("recruitment"),
+                   promoters=frame("promoters"), promoter_unit="network:a", network_unit="network:a",
+                   gaps=frame("gaps", gap("equality", -6.0, -22.0, 10.0)),
+                   network_gaps=frame("gaps", gap("impact", -5.0, -13.0, 4.0), gap("equality", -14.0, -21.0, -7.0)))
+    assert [(f.kind, f.direction, f.unit, f.values["dimension"]) for f in found] == [("gap", "none", UNIT, "equality")]

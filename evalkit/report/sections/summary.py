@@ -121,7 +121,7 @@ def select(
         if g is None and network_gaps is not None:
             g = _visible(_where(network_gaps, dimension=dimension, group="user_side", measure="index_mean"))
             gap_unit, scope = network_unit, "network"
-        if g is not None:
+        if g is not None and not (scope == "network" and rank and _direction(g) == "none"):
             d = _direction(g)
             found.append(Finding("gap", d, gap_unit, f"summary.{dimension}.gap.user_side.index_mean", "survey", g["n"],
                                  {"dimension": dimension, "scope": scope, **_numbers(g)},
@@ -215,10 +215,10 @@ def findings(ctx: ReportContext) -> list[Finding]:
 
 
 def summary(ctx: ReportContext) -> Section:
-    """The "Hovedfunn" section, right after the header (nothing for a unit with too few answers)."""
-    if ctx.too_few:
-        return Section()
+    """The "Hovedfunn" section, right after the header (a note for a unit with too few answers)."""
     section = Section().add(blocks.heading(ctx, "summary"))
+    if ctx.too_few:
+        return section.add(blocks.note(ctx.t("summary_none")))
     section.add(blocks.paragraph(ctx.t("summary_intro")))
     names = Names(ctx.unit_name, ctx.parent_name, ctx.parent_name if ctx.level == "municipality" else ctx.unit_name,
                   {d: ctx.dimension_label(d) for d in DIMENSIONS})
