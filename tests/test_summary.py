@@ -262,3 +262,9 @@ def test_the_network_stand_in_for_impact_is_left_out_when_it_shows_no_clear_diff
                    gaps=frame("gaps", gap("equality", -6.0, -22.0, 10.0)),
                    network_gaps=frame("gaps", gap("impact", -5.0, -13.0, 4.0), gap("equality", -14.0, -21.0, -7.0)))
     assert [(f.kind, f.direction, f.unit, f.values["dimension"]) for f in found] == [("gap", "none", UNIT, "equality")]
+
+
+def test_one_point_is_singular_in_english() -> None:
+    found = choose(benchmarks=frame("benchmarks", bench("equality", -1.2, -5.0, 2.6)), indices=frame("indices", index("equality", 76)))
+    assert "(\u22121 point, 95% CI \u22125 to 3)" in words("en", found)[0]
+    assert "(\u22121 poeng, 95\u00a0% KI \u22125 til 3)" in words("nb", found)[0]

@@ -169,12 +169,18 @@ def _teams(factor: str, lang: Language) -> str:
     return text("summary_teams_channel", lang, channel=text("channel_" + channel, lang))
 
 
+def _points(number: str, lang: Language) -> str:
+    """'17 points', '1 point', '−1 point' (the number as the page shows it)."""
+    one = number.lstrip("+\u2212-") == "1"
+    return text("summary_points_one" if one else "summary_points", lang, n=number)
+
+
 def sentence(f: Finding, lang: Language, names: Names) -> str:
     """The finding in words, in ``lang``."""
     fmt = Formats(lang)
     v = f.values
     dimension = names.dimensions[v["dimension"]]
-    numbers = {"points": fmt.num(abs(v["estimate"])), "diff": signed(fmt.num(v["estimate"])),
+    numbers = {"points": _points(fmt.num(abs(v["estimate"])), lang), "diff": _points(signed(fmt.num(v["estimate"])), lang),
                "interval": fmt.interval(v["ci_low"], v["ci_high"], percent=False)}
     scope = names.unit if v.get("scope") == "unit" else names.parent
     if f.kind == "benchmark":
