@@ -47,7 +47,7 @@ def test_page_structure(pages: dict[tuple[str, str], Path], run_file: str, langu
     elements = parse(html)
     # Sections, in order.
     ids = [a.get("id") for t, a in elements.tags if t == "h2"]
-    assert ids == ["ek-key_figures", "ek-recruitment", "ek-equality", "ek-impact", "ek-promoters",
+    assert ids == ["ek-summary", "ek-key_figures", "ek-recruitment", "ek-equality", "ek-impact", "ek-promoters",
                    "ek-relatives", "ek-change", "ek-benchmark", "ek-method", "ek-data_quality"]
     # Nothing from the network: no src/href to a host, no CSS url(), no require.js or MathJax.
     outside_bundle = html.replace(chart_bundle(), "")

@@ -1,7 +1,7 @@
 import nbformat as nbf
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-SECTIONS = ["header", "key_figures", "recruitment", "equality", "impact", "promoters",
+SECTIONS = ["header", "summary", "key_figures", "recruitment", "equality", "impact", "promoters",
             "relatives_and_consultants", "change", "benchmark", "method", "data_quality"]
 
 def make(kind, unit_param, default_unit, title):

@@ -29,6 +29,7 @@ from evalkit.report.sections import (
     promoters,
     recruitment,
     relatives,
+    summary,
 )
 from evalkit.report.setup import expected_settings, open_context
 
@@ -115,6 +116,9 @@ class Report:
 
     def header(self) -> Section:
         return header.header(self.context)
+
+    def summary(self) -> Section:
+        return summary.summary(self.context)
 
     def key_figures(self) -> Section:
         return key_figures.key_figures(self.context)

@@ -11,6 +11,7 @@ from evalkit.report.section import Section
 from evalkit.report.sections.respondents import respondents_table
 
 SECTION_IDS = (
+    "summary",
     "key_figures",
     "recruitment",
     "equality",
