@@ -307,6 +307,8 @@ def _index_key(plan: BatchPlan, store: StoreState, rows: Sequence[tuple[Unit, st
         "template": template_hash(),
         "evalkit": __version__,
         "builder": file_hash(Path(__file__).with_name("index.py")),
+        # The index's words live in the text store: a changed sentence re-renders it.
+        "text": file_hash(Path(__file__).parents[1] / "locale" / "strings.yml"),
     }, sort_keys=True, default=str).encode()).hexdigest()
 
 
