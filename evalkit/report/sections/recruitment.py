@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from evalkit.charts.survey import share_bars
-from evalkit.figure import Cell, Mark, Table
+from evalkit.figure import Cell, Figure, Mark, Table
 from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.rows import interval_row
@@ -63,7 +63,56 @@ def recruitment(ctx: ReportContext) -> Section:
     if facts:
         section.add(Table(ctx.t("recruitment_facts"), [ctx.t("indicator"), ctx.t("value"), ctx.t("teams")], facts).html())
     section.add(team_practice_table(ctx))
+    voice = user_side_items_figure(ctx)
+    if voice is not None:
+        section.add(blocks.subheading(ctx.t("rec_voice_title")) + blocks.paragraph(ctx.t("rec_voice_intro")))
+        section.add(voice)
     return section
+
+
+def user_side_items_figure(ctx: ReportContext) -> Figure | None:
+    """The user and relative representatives' own answers on their recruitment (why they
+    were asked, training, role explained): the user side only, suppressed like every
+    item figure, with figure ids of their own (``<item>.user_side.share_favourable``)."""
+    if ctx.too_few:
+        return None
+    items = [i.id for i in ctx.instrument.items_in("recruitment")]
+    summary = ctx.rows("items", role_group="user_side").filter(pl.col("item_id").is_in(items))
+    if summary.height == 0:
+        return None
+    chart_rows: list[dict[str, Any]] = []
+    table_rows: list[list[Cell]] = []
+    order = 0
+    for item_id in items:
+        found = summary.filter(pl.col("item_id") == item_id)
+        if found.height == 0:
+            continue
+        r = found.row(0, named=True)
+        suppressed = bool(r["suppressed"]) or not r["n"] or r["share_favourable"] is None
+        label = ctx.item_label(item_id)
+        chart_rows.append(interval_row(label, order, r, suppressed, estimate="share_favourable"))
+        order += 1
+        fig = f"{item_id}.user_side.share_favourable"
+        table_rows.append([
+            Cell(label, header=True),
+            ctx.value_cell(ctx.fmt.pct(r["share_favourable"]) if not suppressed else "–", fig, r["n"], suppressed),
+            ctx.value_cell(ctx.fmt.span(r["ci_low"], r["ci_high"]) if not suppressed else "–", fig + ".ci", r["n"], suppressed),
+            ctx.value_cell(ctx.n_text(r["n"], suppressed), f"{item_id}.user_side.n", r["n"], suppressed),
+        ])
+    title = ctx.t("rec_voice_chart_title")
+    spec = share_bars(chart_rows, value_title=ctx.t("share_agree"), title=title, suppressed_text=ctx.t("suppressed_short"))
+    shown = [r for r in chart_rows if not r["suppressed"]]
+    if shown:
+        low = min(shown, key=lambda r: float(r["estimate"]))
+        high = max(shown, key=lambda r: float(r["estimate"]))
+        description = ctx.t(
+            "rec_voice_description", high=high["category"], high_pct=ctx.fmt.pct(float(high["estimate"])),
+            low=low["category"], low_pct=ctx.fmt.pct(float(low["estimate"])),
+        ) if high is not low else ctx.t("rec_voice_one", item=high["category"], pct=ctx.fmt.pct(float(high["estimate"])))
+    else:
+        description = ctx.t("rec_voice_suppressed")
+    table = Table(title, [ctx.t("statement"), ctx.t("share_agree"), ctx.t("interval_95"), ctx.t("respondents")], table_rows)
+    return ctx.figure(spec, title, description, table, "recruitment.user_side.items")
 
 
 def team_practice_table(ctx: ReportContext) -> str:
