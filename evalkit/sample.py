@@ -22,11 +22,21 @@ Built-in effects, so that dashboards show real patterns (all documented in
   threshold); Oslo's number 0301 has a leading zero;
 * about 4 % don't-know answers and 3 % unanswered items; experience-consultant items are
   "don't know" in teams without one;
-* most teams' measures shift for good after a change the team notes on the chart.
+* most teams' measures shift for good after a change the team notes on the chart
+  (``measures.change_introduced`` is true on that month);
+* one series gets worse: Oslo 2's waiting time grows after staff left (a note, but no
+  change introduced);
+* every respondent has a latent trait per dimension that all of its items share, so that
+  Cronbach's alpha per network is about 0.75–0.9.
+
+The latent trait and the deteriorating series come from random streams of their own
+(``default_rng([seed, 15])`` and ``[seed, 16]``), so that respondents, roles, units,
+don't-know and unanswered items and the other measure series are what they were before
+these were added.
 
 The same seed gives equal tables, and identical bytes within one environment. All
-randomness comes from one :class:`numpy.random.Generator`; nothing depends on time,
-hash seeds or dict order.
+randomness comes from :class:`numpy.random.Generator` streams seeded from ``seed``;
+nothing depends on time, hash seeds or dict order.
 """
 
 from __future__ import annotations
@@ -131,6 +141,21 @@ _CATALOGUE = pl.DataFrame(
     }
 )
 _NOTES = ("Ny rutine innført", "Startet med «Hva er viktig for deg?»-samtaler", "Felles sjekkliste tatt i bruk")
+# The one deteriorating series (sample scale): waiting time grows after staff left.
+_DETERIORATING = "T0301-2"
+_DETERIORATION_NOTE = "To behandlere sluttet"
+
+
+# Respondent-level latent trait per dimension (standard deviation on the 1–5 scale) and
+# the weight of each item's own noise: together they give network-level Cronbach's
+# alpha of about 0.75–0.9, as validated instruments of this kind reach.
+_TRAIT_SD: dict[str, float] = {
+    "equality": 0.12, "impact": 0.75, "recruitment": 0.85, "experience_consultants": 1.2, "other": 0.8,
+}
+_ITEM_NOISE = 0.9
+# Seeds of the separate random streams: ``[seed, stream]``.
+_TRAIT_STREAM = 15
+_DETERIORATION_STREAM = 16
 
 
 @dataclass(frozen=True)
@@ -334,6 +359,10 @@ def generate(seed: int = 7, scale: Scale = "sample", instrument: Instrument | No
     dims = items["dimension"].to_list()
     reverse = items["reverse"].to_numpy()
     item_roles = [set(r) for r in items["roles"].to_list()]
+    dim_names = sorted(set(dims))
+    dim_of_item = np.array([dim_names.index(d) for d in dims])
+    trait_sd = np.array([_TRAIT_SD.get(d, _TRAIT_SD["other"]) for d in dim_names])
+    trait_rng = np.random.default_rng([seed, _TRAIT_STREAM])
     respondents_parts = []
     answers_parts = []
     serial = 0
@@ -357,6 +386,10 @@ def generate(seed: int = 7, scale: Scale = "sample", instrument: Instrument | No
         user_side = np.isin(role_names, ["user_rep", "relative_rep"])
         provider_side = np.isin(role_names, ["provider", "leader"])
         person = rng.normal(0.0, 0.45, n)
+        # Each respondent's own view of each dimension (a latent trait that all of the
+        # dimension's items share), from a stream of its own so that every draw of
+        # ``rng`` (and so every other table) is the same as before it was added.
+        trait = trait_rng.normal(0.0, 1.0, (n, len(dim_names))) * trait_sd[None, :]
         latent_equality = 0.75 + quality[team_idx] - 0.6 * user_side + 0.1 * provider_side + person + wave_shift[wave]
         latent_impact = 0.45 + 1.2 * quality[team_idx] - 0.2 * user_side + 0.8 * person + wave_shift[wave]
         latent_other = 0.5 + 0.8 * quality[team_idx] + person
@@ -366,8 +399,8 @@ def generate(seed: int = 7, scale: Scale = "sample", instrument: Instrument | No
                 for d in dims
             ],
             axis=1,
-        )
-        raw = 3.0 + latent + rng.normal(0.0, 0.75, latent.shape)
+        ) + trait[:, dim_of_item]
+        raw = 3.0 + latent + _ITEM_NOISE * rng.normal(0.0, 0.75, latent.shape)
         values = np.clip(np.rint(raw), 1, 5).astype(np.int64)
         values = np.where(reverse[None, :], 6 - values, values)
         u = rng.random(latent.shape)
@@ -398,7 +431,9 @@ def generate(seed: int = 7, scale: Scale = "sample", instrument: Instrument | No
     answers = pl.concat(answers_parts)
 
     # --- measures and progress --------------------------------------------------------
-    measures, progress = _measures_and_progress(base_teams, quality, sizes, rng)
+    measures, progress = _measures_and_progress(
+        base_teams, quality, sizes, rng, seed=seed, deteriorating=_DETERIORATING if scale == "sample" else None
+    )
     waves = pl.DataFrame(
         {"wave": [w[0] for w in _WAVES], "order": [w[1] for w in _WAVES], "collected": [w[2] for w in _WAVES]}
     )
@@ -422,7 +457,13 @@ def _months(start: dt.date, n: int) -> list[dt.date]:
 
 
 def _measures_and_progress(
-    teams: pl.DataFrame, quality: np.ndarray, sizes: _Plan, rng: np.random.Generator
+    teams: pl.DataFrame,
+    quality: np.ndarray,
+    sizes: _Plan,
+    rng: np.random.Generator,
+    *,
+    seed: int,
+    deteriorating: str | None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     m_rows: dict[str, list[object]] = {k: [] for k in ("team_id", "measure_id", "period", "numerator", "denominator", "value", "note")}
     p_rows: dict[str, list[object]] = {k: [] for k in ("team_id", "period", "score", "assessor")}
@@ -467,11 +508,47 @@ def _measures_and_progress(
         m_rows,
         schema={"team_id": pl.String, "measure_id": pl.String, "period": pl.Date, "numerator": pl.Float64,
                 "denominator": pl.Float64, "value": pl.Float64, "note": pl.String},
-    )
+    ).with_columns(pl.col("note").is_in(list(_NOTES)).fill_null(False).alias("change_introduced"))
+    if deteriorating is not None:
+        measures_df = pl.concat([measures_df, _deteriorating_series(measures_df, deteriorating, sizes, seed)])
     progress_df = pl.DataFrame(
         p_rows, schema={"team_id": pl.String, "period": pl.Date, "score": pl.Float64, "assessor": pl.String}
     )
     return measures_df, progress_df
+
+
+def _deteriorating_series(measures: pl.DataFrame, team_id: str, sizes: _Plan, seed: int) -> pl.DataFrame:
+    """One waiting-time series that gets worse (longer) after staff left: no change was
+    introduced, so ``change_introduced`` is false on every month; drawn from a stream of
+    its own and added to a team that had no waiting-time series (``_DETERIORATING`` for
+    the committed sample)."""
+    has_waiting = set(measures.filter(pl.col("measure_id") == "waiting_days")["team_id"])
+    if team_id in has_waiting:  # another seed: the first team without a waiting-time series
+        free = [t for t in measures["team_id"].unique(maintain_order=True) if t not in has_waiting]
+        if not free:
+            return measures.clear()
+        team_id = free[0]
+    periods = measures.filter(pl.col("team_id") == team_id)["period"].unique().sort().to_list()
+    rng = np.random.default_rng([seed, _DETERIORATION_STREAM])
+    worse_from = len(periods) - 9
+    values = [
+        float(max(1.0, round(rng.normal(18.0 + (12.0 if k >= worse_from else 0.0), 3.0), 1)))
+        for k in range(len(periods))
+    ]
+    n = len(periods)
+    return pl.DataFrame(
+        {
+            "team_id": [team_id] * n,
+            "measure_id": ["waiting_days"] * n,
+            "period": periods,
+            "numerator": [None] * n,
+            "denominator": [None] * n,
+            "value": values,
+            "note": [_DETERIORATION_NOTE if k == worse_from else None for k in range(n)],
+            "change_introduced": [False] * n,
+        },
+        schema=measures.schema,
+    )
 
 
 def write_sample(out: str | Path, seed: int = 7, scale: Scale = "sample") -> list[Path]:

@@ -99,3 +99,20 @@ def test_promoters_team_means_welch() -> None:
     empty = out.filter(factor="channel:via_services").row(0, named=True)
     assert empty["suppressed"]
     assert empty["n"] is None
+
+
+def test_ost_response_rate_is_known_from_its_recorded_invitations(sample_data) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: Øst records every invitation in 2026, so its rate is computed (its page
+    hides it only with the network's respondent count, never as 'not recorded')."""
+    from evalkit.metrics.recruitment import recruitment_summary
+    from evalkit.schema import ROLES
+
+    teams = sample_data.teams.filter(pl.col("wave") == "2026", pl.col("network_id") == "ost")
+    invited = sum(int(teams[f"invited_{r}"].sum()) for r in ROLES)
+    assert all(teams[f"invited_{r}"].null_count() == 0 for r in ROLES)
+    answered = sample_data.respondents.filter(pl.col("wave") == "2026", pl.col("network_id") == "ost").height
+    out = recruitment_summary(sample_data.teams, sample_data.respondents, levels=["network"]).filter(
+        unit_id="ost", wave="2026", indicator="response_rate", category="all")
+    row = out.row(0, named=True)
+    assert row["reason"] is None and row["n"] == invited
+    assert row["estimate"] == pytest.approx(min(answered, invited) / invited)

@@ -107,3 +107,31 @@ def test_reliability_zero_variance_and_one_item_give_reasons() -> None:
     nobody = out.filter(dimension="equality").row(0, named=True)
     assert nobody["alpha"] is None
     assert nobody["reason"] == "fewer_than_2_complete"
+
+
+def test_network_alpha_matches_a_hand_calculation_and_its_interval_contains_it(sample_data) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: on the realistic sample, the metric's network alpha is the textbook
+    formula's (numpy) and its Feldt interval contains it (scipy's F quantiles)."""
+    import numpy as np
+    import polars as pl
+    from scipy import stats
+
+    from evalkit.instrument import load_instrument
+    from evalkit.metrics.reliability import reliability
+
+    items = load_instrument().items_frame()
+    out = reliability(sample_data.answers, sample_data.respondents, items, levels=["network"])
+    rows = out.filter(pl.col("alpha").is_not_null())
+    assert rows.height >= 25
+    assert (rows["ci_low"] <= rows["alpha"]).all() and (rows["alpha"] <= rows["ci_high"]).all()
+    a = sample_data.answers.join(sample_data.respondents, on="respondent_id").filter(
+        pl.col("network_id") == "ost", pl.col("wave") == "2026", pl.col("item_id").str.starts_with("eq_"))
+    a = a.with_columns(pl.when(pl.col("item_id") == "eq_dominate").then(6 - pl.col("value")).otherwise(pl.col("value")).alias("v"))
+    x = a.pivot(on="item_id", index="respondent_id", values="v").drop("respondent_id").drop_nulls().to_numpy().astype(float)
+    n, k = x.shape
+    hand = k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / x.sum(axis=1).var(ddof=1))
+    got = rows.filter(unit_id="ost", wave="2026", dimension="equality").row(0, named=True)
+    assert got["n"] == n and got["alpha"] == pytest.approx(hand, abs=1e-9)
+    assert got["ci_low"] == pytest.approx(1 - (1 - hand) * stats.f.ppf(0.975, n - 1, (n - 1) * (k - 1)), abs=1e-9)
+    assert 0.75 <= hand <= 0.9
+    assert np.isfinite(got["ci_high"])

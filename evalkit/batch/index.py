@@ -115,6 +115,11 @@ class _Figures:
         label = text("less_than", self.lang, n=self.min_cell_n) if shown.startswith("<") else "–"
         return Cell(label, Mark(unit.key, self.wave, figure, "survey", suppressed=True), numeric=True)
 
+    def too_few(self, unit: Unit) -> bool:
+        """True for a unit below ``min_unit_n``: its page shows no results of its own."""
+        row = self.counts.get((unit.level, unit.unit_id))
+        return row is not None and row.get("reason") == "unit_below_min_unit_n"
+
     def index(self, unit: Unit, dimension: str) -> Cell:
         from evalkit.figure import Cell, Mark
 
@@ -131,6 +136,10 @@ def _row(entry: IndexEntry, figures: _Figures, lang: Language, label: str | None
     link = f'<a href="{esc(entry.page)}">{name}</a>' if entry.page else name
     cells = [figures.respondents(entry.unit), *(figures.index(entry.unit, d) for d in KEY_DIMENSIONS)]
     note = entry.note or ("" if entry.page else _t("not_published", lang))
+    if not note and figures.too_few(entry.unit):
+        note = _t("too_few", lang)
+    elif not note and any(c.mark is not None and c.mark.suppressed for c in cells):
+        note = _t("some_hidden", lang)
     return (
         f'<tr><th scope="row">{link}</th>' + "".join(c.html() for c in cells)
         + f"<td>{esc(note)}</td></tr>"
@@ -189,13 +198,16 @@ def build_index(
         )
     title = _t("title", lang, wave=wave)
     intro = _t("intro", lang, min_cell_n=min_cell_n, min_unit_n=min_unit_n)
-    desc = f'<p class="ek-kicker">{esc(description)}</p>' if description else ""
+    # The batch file's description is its author's words in one language: it names the
+    # page for machines (meta), while readers get the kicker in the page's language.
+    desc = f'<p class="ek-kicker">{esc(_t("kicker", lang))}</p>'
+    desc_meta = f'<meta name="description" content="{esc(description)}">\n' if description else ""
     key_meta = f'<meta name="{KEY_META}" content="{esc(key)}">\n' if key else ""
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n{key_meta}'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta name="generator" content="evalkit {esc(__version__)}">\n'
+        f'<meta name="generator" content="evalkit {esc(__version__)}">\n{desc_meta}'
         f"<title>{esc(title)}</title>\n<style>{_stylesheet()}</style>\n</head>\n<body>\n"
         f'<a class="ek-skip" href="#ek-main">{esc(text("skip_to_content", lang))}</a>\n'
         f'<main id="ek-main" class="ek-page">\n<header>{desc}<h1>{esc(title)}</h1></header>\n'

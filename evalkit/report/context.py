@@ -112,6 +112,15 @@ class ReportContext:
         hosted = Hierarchy.from_frames(teams).children((self.level, self.unit_id), partners=False)
         return teams.filter(pl.col("team_id").is_in([team for _, team in hosted]))
 
+    def partner_teams(self) -> pl.DataFrame:
+        """The teams hosted elsewhere that a municipality takes part in as a partner (none
+        for a network), in the report's wave; :meth:`unit_teams` lists its host teams."""
+        teams = self.ref.teams.filter(pl.col("wave") == self.wave)
+        if self.level != "municipality":
+            return teams.clear()
+        ids = Hierarchy.from_frames(teams).partner_teams(self.unit_id)
+        return teams.filter(pl.col("team_id").is_in(list(ids)))
+
     def _teams_frame(self, name: str) -> pl.DataFrame:
         frame = self.frame(name)
         if frame.height == 0:

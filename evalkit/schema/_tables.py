@@ -93,6 +93,7 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     description: str = ""
+    optional: bool = False  # may be left out of a file; then read as all empty (null)
 
     def expectation(self) -> str:
         parts = [dtype_words(self.dtype)]
@@ -242,6 +243,13 @@ TABLES: Final[dict[str, Table]] = {
                 Column("denominator", pl.Float64(), nullable=True, minimum=0),
                 Column("value", pl.Float64(), nullable=True),
                 _s("note", nullable=True, description="a team's note on this month's point"),
+                Column(
+                    "change_introduced",
+                    pl.Boolean(),
+                    nullable=True,
+                    optional=True,
+                    description="optional: true on the month the team introduced a change",
+                ),
             ),
             key=("team_id", "measure_id", "period"),
             description="monthly improvement measures as teams report them",

@@ -147,6 +147,9 @@ def validate_table(frame: pl.DataFrame, table: str | Table, *, file: str | None 
     spec = TABLES[table] if isinstance(table, str) else table
     file = file or spec.file_name
     names = [c.name for c in spec.columns]
+    absent_optional = [c for c in spec.columns if c.optional and c.name not in frame.columns]
+    if absent_optional:
+        frame = frame.with_columns(pl.lit(None, dtype=c.dtype).alias(c.name) for c in absent_optional)
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise SchemaError(

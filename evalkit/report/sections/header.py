@@ -41,8 +41,25 @@ def header(ctx: ReportContext) -> Section:
     toc = [(s, ctx.t("section_" + s, parent=ctx.parent_name)) for s in SECTION_IDS]
     section = Section()
     section.add(blocks.page_header(kicker, title(ctx), meta, ctx.t("intro"), ctx.t("toc_title"), toc))
+    partner_note = _partner_note(ctx)
+    if partner_note:
+        section.add(blocks.paragraph(partner_note))
     if ctx.too_few:
         section.add(blocks.too_few_notice(ctx))
     else:
         section.add(respondents_table(ctx))
     return section
+
+
+def _partner_note(ctx: ReportContext) -> str:
+    """A partner municipality's teams hosted elsewhere, named with their hosts (their
+    results are on the host's page)."""
+    partners = ctx.partner_teams()
+    if partners.height == 0:
+        return ""
+    named = [
+        ctx.t("partner_team", team=r["name"], host=ctx.ref.municipality_name(r["municipality_id"]))
+        for r in partners.sort("name").iter_rows(named=True)
+    ]
+    teams = named[0] if len(named) == 1 else ctx.t("list_and", head=", ".join(named[:-1]), last=named[-1])
+    return ctx.t("partner_note", name=ctx.unit_name, teams=teams)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from evalkit.figure import Cell, Table
 from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
+
+ALPHA_SHOWN = 0.5
+"""Alpha under this (or negative) is not printed: the statements are read one by one."""
 
 
 def method(ctx: ReportContext) -> Section:
@@ -22,22 +27,39 @@ def method(ctx: ReportContext) -> Section:
     section.add(blocks.paragraphs(paragraphs))
     rel = ctx.rows("reliability")
     if rel.height and not ctx.too_few:
-        cells = []
-        for r in rel.sort("dimension").iter_rows(named=True):
-            suppressed = bool(r["suppressed"]) or r["alpha"] is None
-            mark = ctx.mark(f"{r['dimension']}.alpha", "survey", r["n"], suppressed)
-            # The interval is written in whole numbers, as the page always showed it ("0–1");
-            # alpha reads better with decimals=2, trim=True ("0,12–0,74"): a page change.
-            cells.append([
-                Cell(ctx.dimension_label(str(r["dimension"])), header=True),
-                Cell(ctx.fmt.num(r["alpha"], 2) if not suppressed else "–", mark, numeric=True),
-                Cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False, decimals=0) if not suppressed else "–", mark, numeric=True),
-                Cell((ctx.t("low_reliability") if r["low_reliability"] else ctx.t("ok")) if not suppressed else "–", mark),
-            ])
-        section.add(Table(ctx.t("reliability_title"), [ctx.t("dimension"), ctx.t("alpha"), ctx.t("interval_95"), ctx.t("assessment")], cells).html())
+        cells = [_alpha_row(ctx, r) for r in rel.sort("dimension").iter_rows(named=True)]
+        section.add(blocks.paragraphs([ctx.t("method_alpha", good=ctx.fmt.num(0.7, 2), floor=ctx.fmt.num(ALPHA_SHOWN, 2))]))
+        section.add(Table(ctx.t("reliability_title"), [ctx.t("dimension"), ctx.t("alpha_column"), ctx.t("interval_95"), ctx.t("assessment")], cells).html())
     terms = [
         (ctx.t("term_" + term), ctx.t("def_" + term))
-        for term in ("user_rep", "relative_rep", "experience_consultant", "team", "network", "equality", "index", "interval", "run_chart")
+        for term in ("user_rep", "relative_rep", "experience_consultant", "team", "network", "equality", "index", "interval")
     ]
+    # A run chart's centre line is the median; a p- or i-chart's is the mean.
+    terms.append((ctx.t("term_run_chart"), ctx.t("def_run_chart_centres")))
     section.add(blocks.glossary(ctx.t("glossary"), terms))
     return section
+
+
+def _alpha_row(ctx: ReportContext, r: dict[str, Any]) -> list[Cell]:
+    """One dimension's alpha with two decimals and its Feldt interval (which contains
+    it); under :data:`ALPHA_SHOWN` the number gives way to what it means for a reader."""
+    suppressed = bool(r["suppressed"]) or r["alpha"] is None
+    mark = ctx.mark(f"{r['dimension']}.alpha", "survey", r["n"], suppressed)
+    label = Cell(ctx.dimension_label(str(r["dimension"])), header=True)
+    if suppressed:
+        return [label, Cell("–", mark, numeric=True), Cell("–", mark, numeric=True), Cell("–", mark)]
+    alpha = float(r["alpha"])
+    if alpha < ALPHA_SHOWN:
+        return [
+            label,
+            Cell(ctx.t("alpha_below", floor=ctx.fmt.num(ALPHA_SHOWN, 2)), mark),
+            Cell("–", mark, numeric=True),
+            Cell(ctx.t("alpha_very_low"), mark),
+        ]
+    low, high = r["ci_low"], r["ci_high"]
+    return [
+        label,
+        Cell(ctx.fmt.num(alpha, 2), mark, numeric=True),
+        Cell(ctx.fmt.span(low, high, percent=False, decimals=2), mark, numeric=True),
+        Cell(ctx.t("low_reliability") if r["low_reliability"] else ctx.t("ok"), mark),
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from evalkit.charts.survey import share_bars
-from evalkit.figure import Cell, Mark, Table
+from evalkit.figure import Cell, Figure, Mark, Table
 from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.rows import interval_row
@@ -26,6 +26,8 @@ def recruitment(ctx: ReportContext) -> Section:
         for order, r in enumerate(channels.sort("estimate", descending=True, nulls_last=True).iter_rows(named=True)):
             suppressed = bool(r["suppressed"]) or r["estimate"] is None
             label = ctx.t("channel_" + str(r["category"]))
+            if (r["n"] or 0) <= 1:  # one team's practice: a yes or a no, no sampling interval
+                r = {**r, "ci_low": None, "ci_high": None}
             chart_rows.append(interval_row(label, order, r, suppressed))
             fig = f"recruitment.channel.{r['category']}.share"
             table_rows.append([
@@ -35,8 +37,7 @@ def recruitment(ctx: ReportContext) -> Section:
             ])
         title = ctx.t("channels_title")
         spec = share_bars(chart_rows, value_title=ctx.t("share_of_teams"), title=title, suppressed_text=ctx.t("suppressed_short"))
-        top = next((r for r in chart_rows if not r["suppressed"]), None)
-        description = ctx.t("channels_description", channel=top["category"], pct=ctx.fmt.pct(float(top["estimate"]))) if top else ctx.t("all_suppressed")
+        description = _channels_description(ctx, chart_rows)
         table = Table(title, [ctx.t("channel"), ctx.t("share_of_teams"), ctx.t("teams")], table_rows)
         fig_obj = ctx.figure(spec, title, description, table, "recruitment.channels", source="teams")
         section.add(fig_obj)
@@ -62,25 +63,97 @@ def recruitment(ctx: ReportContext) -> Section:
     if facts:
         section.add(Table(ctx.t("recruitment_facts"), [ctx.t("indicator"), ctx.t("value"), ctx.t("teams")], facts).html())
     section.add(team_practice_table(ctx))
+    voice = user_side_items_figure(ctx)
+    if voice is not None:
+        section.add(blocks.subheading(ctx.t("rec_voice_title")) + blocks.paragraph(ctx.t("rec_voice_intro")))
+        section.add(voice)
     return section
+
+
+def user_side_items_figure(ctx: ReportContext) -> Figure | None:
+    """The user and relative representatives' own answers on their recruitment (why they
+    were asked, training, role explained): the user side only, suppressed like every
+    item figure, with figure ids of their own (``<item>.user_side.share_favourable``)."""
+    if ctx.too_few:
+        return None
+    items = [i.id for i in ctx.instrument.items_in("recruitment")]
+    summary = ctx.rows("items", role_group="user_side").filter(pl.col("item_id").is_in(items))
+    if summary.height == 0:
+        return None
+    chart_rows: list[dict[str, Any]] = []
+    table_rows: list[list[Cell]] = []
+    order = 0
+    for item_id in items:
+        found = summary.filter(pl.col("item_id") == item_id)
+        if found.height == 0:
+            continue
+        r = found.row(0, named=True)
+        suppressed = bool(r["suppressed"]) or not r["n"] or r["share_favourable"] is None
+        label = ctx.item_label(item_id)
+        chart_rows.append(interval_row(label, order, r, suppressed, estimate="share_favourable"))
+        order += 1
+        fig = f"{item_id}.user_side.share_favourable"
+        table_rows.append([
+            Cell(label, header=True),
+            ctx.value_cell(ctx.fmt.pct(r["share_favourable"]) if not suppressed else "–", fig, r["n"], suppressed),
+            ctx.value_cell(ctx.fmt.span(r["ci_low"], r["ci_high"]) if not suppressed else "–", fig + ".ci", r["n"], suppressed),
+            ctx.value_cell(ctx.n_text(r["n"], suppressed), f"{item_id}.user_side.n", r["n"], suppressed),
+        ])
+    title = ctx.t("rec_voice_chart_title")
+    spec = share_bars(chart_rows, value_title=ctx.t("share_agree"), title=title, suppressed_text=ctx.t("suppressed_short"))
+    shown = [r for r in chart_rows if not r["suppressed"]]
+    if shown:
+        low = min(shown, key=lambda r: float(r["estimate"]))
+        high = max(shown, key=lambda r: float(r["estimate"]))
+        description = ctx.t(
+            "rec_voice_description", high=high["category"], high_pct=ctx.fmt.pct(float(high["estimate"])),
+            low=low["category"], low_pct=ctx.fmt.pct(float(low["estimate"])),
+        ) if high is not low else ctx.t("rec_voice_one", item=high["category"], pct=ctx.fmt.pct(float(high["estimate"])))
+    else:
+        description = ctx.t("rec_voice_suppressed")
+    table = Table(title, [ctx.t("statement"), ctx.t("share_agree"), ctx.t("interval_95"), ctx.t("respondents")], table_rows)
+    return ctx.figure(spec, title, description, table, "recruitment.user_side.items")
 
 
 def team_practice_table(ctx: ReportContext) -> str:
     """Per team: the team's recruitment practice (team facts, counted in teams)."""
-    teams = ctx.unit_teams()
+    teams = pl.concat([
+        ctx.unit_teams().sort("name").with_columns(partner=pl.lit(False)),
+        ctx.partner_teams().sort("name").with_columns(partner=pl.lit(True)),
+    ])
     if teams.height == 0:
         return ""
     rows = []
-    for r in teams.sort("name").iter_rows(named=True):
+    for r in teams.iter_rows(named=True):
         unit = f"team:{r['team_id']}"
+        name = ctx.t("team_as_partner", team=r["name"]) if r["partner"] else str(r["name"])
         channels = ", ".join(ctx.t("channel_" + c) for c in (r["channels"] or [])) or "–"
         trained = "–" if r["reps_trained"] is None else ctx.t("yes" if r["reps_trained"] else "no")
         difficulty = "–" if r["recruitment_difficulty"] is None else str(r["recruitment_difficulty"])
         mk = partial(Mark, unit, ctx.wave, source="teams", n=1)  # one team's practice
         rows.append([
-            Cell(str(r["name"]), header=True),
+            Cell(name, header=True),
             Cell(channels, mk("recruitment.channels")),
             Cell(trained, mk("recruitment.reps_trained")),
             Cell(difficulty, mk("recruitment.recruitment_difficulty"), numeric=True),
         ])
     return Table(ctx.t("team_practice_title"), [ctx.t("team"), ctx.t("channel"), ctx.t("fact_trained_short"), ctx.t("fact_difficulty_short")], rows).html()
+
+
+def _channels_description(ctx: ReportContext, chart_rows: list[dict[str, Any]]) -> str:
+    """The most common route, or the tie when several share the top share (none
+    alone is the most common), or that no team used any route."""
+    shown = [r for r in chart_rows if not r["suppressed"] and r["estimate"] is not None]
+    if not shown:
+        return ctx.t("all_suppressed")
+    best = max(float(r["estimate"]) for r in shown)
+    tops = [r["category"] for r in shown if abs(float(r["estimate"]) - best) < 1e-9]
+    if best <= 0:
+        return ctx.t("channels_none_used")
+    quoted = [ctx.t("quoted", text=c) for c in tops]
+    routes = quoted[0] if len(quoted) == 1 else ctx.t("list_and", head=", ".join(quoted[:-1]), last=quoted[-1])
+    if all(r["n"] == 1 for r in shown):  # one team: the routes it used, not shares
+        return ctx.t("channels_one_team", routes=routes)
+    if len(tops) == 1:
+        return ctx.t("channels_description", channel=tops[0], pct=ctx.fmt.pct(best))
+    return ctx.t("channels_tie", routes=routes, pct=ctx.fmt.pct(best))

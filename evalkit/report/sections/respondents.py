@@ -33,6 +33,10 @@ def respondents_table(ctx: ReportContext) -> str:
         rate_text = blocks.labelled_value(
             ctx.t("response_rate"), ctx.fmt.pct(r["estimate"]), ctx.mark("response_rate", "survey", r["n"], False)
         )
+    elif rate_all.height and bool(rate_all["suppressed"][0]):
+        # Hidden with the unit's respondent count: not unknown, and the invitations may
+        # all be recorded (the reason is the count's, not the invitations').
+        rate_text = blocks.labelled_value(ctx.t("response_rate"), ctx.t("response_rate_hidden"))
     else:
         rate_text = blocks.labelled_value(ctx.t("response_rate"), ctx.t("response_rate_unknown"))
     return table.html() + rate_text
