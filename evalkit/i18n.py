@@ -20,10 +20,11 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final, Literal
 
-import yaml
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, format_decimal, parse_pattern
+
+from evalkit.yamlio import loads
 
 Language = Literal["nb", "nn", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("nb", "nn", "en")
@@ -82,7 +83,7 @@ class UnknownText(KeyError):
 @cache
 def _strings() -> dict[str, dict[str, str]]:
     raw = resources.files("evalkit").joinpath("locale/strings.yml").read_text(encoding="utf-8")
-    data = yaml.safe_load(raw)
+    data = loads(raw, "evalkit/locale/strings.yml")  # a key written twice is refused
     assert isinstance(data, dict)
     return data
 
