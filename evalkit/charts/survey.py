@@ -83,7 +83,7 @@ def _likert_template(level_labels: tuple[str, ...], title: str) -> str:
                 title=None,
                 sort=list(level_labels),
                 scale=alt.Scale(domain=list(level_labels), range=list(theme.LIKERT_5[: len(level_labels)])),
-                legend=alt.Legend(orient="bottom", direction="horizontal"),
+                legend=alt.Legend(orient="bottom", direction="horizontal", columns=3, labelLimit=220),
             ),
             order=alt.Order("level:Q"),
             tooltip=[alt.Tooltip("item:N", title=" "), alt.Tooltip("level_label:N", title=" "),
@@ -306,7 +306,7 @@ def _sides_template(side_labels: tuple[str, ...], value_title: str, title: str) 
     scale = alt.Scale(domain=[0, 1])
     color = alt.Color("side:N", title=None, sort=list(side_labels),
                       scale=alt.Scale(domain=list(side_labels), range=list(theme.OKABE_ITO[: len(side_labels)])),
-                      legend=alt.Legend(orient="bottom", direction="vertical"))
+                      legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=420))
     rule = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("ci_low:Q", scale=scale, title=value_title, axis=alt.Axis(format=".0%")), x2="ci_high:Q",
         color=color,

@@ -152,9 +152,10 @@ def gap_block(ctx: ReportContext, dimension: str, group: str = "user_side") -> S
     r = use.row(0, named=True)
     unit_key = f"{r['unit_level']}:{r['unit_id']}"
     mark = Mark(unit_key, ctx.wave, f"{dimension}.gap.{group}.index_mean", "survey", r["n"], False)
-    direction = "gap_lower" if r["estimate"] < 0 else "gap_higher"
+    direction = "r15b_gap_lower" if r["estimate"] < 0 else "r15b_gap_higher"
+    label = ctx.role_label(group)
     sentence = ctx.t(
-        direction, group=ctx.role_label(group).lower() if ctx.lang != "en" else ctx.role_label(group),
+        direction, group=label[:1].lower() + label[1:],
         points=ctx.fmt.num(abs(r["estimate"])), interval=ctx.fmt.interval(r["ci_low"], r["ci_high"], percent=False),
         dimension=ctx.dimension_label(dimension).lower(),
     )

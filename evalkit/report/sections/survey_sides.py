@@ -112,7 +112,7 @@ def sides_figure(ctx: ReportContext, dimension: str) -> Section:
                   table_rows)
     compared = [r for r in rows if r["gap"] is not None]
     sentences = [gap_sentence(ctx, r) for r in compared]
-    description = " ".join([ctx.t("r15b_sides_intro"), *sentences])
+    description = " ".join([ctx.t("r15b_sides_intro"), *sentences[:3]])
     if len(compared) < len(rows):
         description += " " + ctx.t("r15b_sides_hidden")
     figure = ctx.figure(spec, title, description, table, mark.figure)
