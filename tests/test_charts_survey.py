@@ -12,7 +12,7 @@ def validate_specs(monkeypatch: pytest.MonkeyPatch) -> None:
     # Templates are cached; validate fresh ones against the Vega-Lite schema.
     monkeypatch.setattr(survey, "VALIDATE_SPECS", True)
     for builder in (survey._likert_template, survey._estimates_template, survey._differences_template,
-                    survey._share_bars_template):
+                    survey._share_bars_template, survey._sides_template):
         builder.cache_clear()
 
 
@@ -71,3 +71,24 @@ def test_the_cached_structure_does_not_leak_rows_between_calls() -> None:
     assert len(first["datasets"]["rows"]) == 2 and len(second["datasets"]["rows"]) == 1
     first["layer"][0]["mark"]["color"] = "changed"
     assert survey.share_bars(_rows(), value_title="v", title="t")["layer"][0]["mark"]["color"] != "changed"
+
+
+def test_sides_chart_is_valid_and_keeps_markup_on_every_row() -> None:
+    rows = [
+        {"category": "A", "order": 0, "side": "Brukersiden", "estimate": 0.52, "ci_low": 0.34, "ci_high": 0.69,
+         "n": 27, "suppressed": False},
+        {"category": "A", "order": 0, "side": "Tjenestesiden", "estimate": 0.82, "ci_low": 0.72, "ci_high": 0.89,
+         "n": 82, "suppressed": False},
+        {"category": "B", "order": 1, "side": "Brukersiden", "estimate": None, "ci_low": None, "ci_high": None,
+         "n": None, "suppressed": True},
+    ]
+    spec = survey.sides_with_intervals(rows, side_labels=["Brukersiden", "Tjenestesiden"], value_title="Andel",
+                                       title="t", suppressed_text="for få svar")
+    assert spec["datasets"]["rows"] == rows
+    gone = spec["datasets"]["suppressed"]
+    assert [(r["category"], r["side"], r["n"], r["suppressed"], r["label"]) for r in gone] == [
+        ("B", "Brukersiden", None, True, "for få svar")]
+    # one colour per side, in the given order; the shares' axis is 0–100 %
+    rule = spec["layer"][0]["encoding"]
+    assert rule["color"]["scale"]["domain"] == ["Brukersiden", "Tjenestesiden"]
+    assert rule["x"]["scale"]["domain"] == [0, 1]

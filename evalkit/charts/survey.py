@@ -83,7 +83,7 @@ def _likert_template(level_labels: tuple[str, ...], title: str) -> str:
                 title=None,
                 sort=list(level_labels),
                 scale=alt.Scale(domain=list(level_labels), range=list(theme.LIKERT_5[: len(level_labels)])),
-                legend=alt.Legend(orient="bottom", direction="horizontal"),
+                legend=alt.Legend(orient="bottom", direction="horizontal", columns=3, labelLimit=220),
             ),
             order=alt.Order("level:Q"),
             tooltip=[alt.Tooltip("item:N", title=" "), alt.Tooltip("level_label:N", title=" "),
@@ -295,3 +295,67 @@ def share_bars(
     """
     return _fill(_share_bars_template(value_title, title), rows=list(rows),
                  suppressed=_suppressed_rows(rows, 0.0, suppressed_text))
+
+
+@template
+def _sides_template(side_labels: tuple[str, ...], value_title: str, title: str) -> str:
+    base = alt.Chart(_named("rows")).encode(
+        y=_category_axis(),
+        yOffset=alt.YOffset("side:N", sort=list(side_labels), scale=alt.Scale(domain=list(side_labels))),
+    )
+    scale = alt.Scale(domain=[0, 1])
+    color = alt.Color("side:N", title=None, sort=list(side_labels),
+                      scale=alt.Scale(domain=list(side_labels), range=list(theme.OKABE_ITO[: len(side_labels)])),
+                      legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=420))
+    rule = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("ci_low:Q", scale=scale, title=value_title, axis=alt.Axis(format=".0%")), x2="ci_high:Q",
+        color=color,
+    )
+    point = base.mark_point(size=80, filled=True).encode(
+        x=alt.X("estimate:Q", scale=scale), color=color,
+        tooltip=[alt.Tooltip("category:N", title=" "), alt.Tooltip("side:N", title=" "),
+                 alt.Tooltip("estimate:Q", format=".0%"), alt.Tooltip("ci_low:Q", format=".0%"),
+                 alt.Tooltip("ci_high:Q", format=".0%"), alt.Tooltip("n:Q", title="n")],
+    )
+    gone = (
+        alt.Chart(_named("suppressed"))
+        .mark_text(align="left", dx=4, color=theme.MUTED, fontStyle="italic")
+        .encode(y=_category_axis(), yOffset=alt.YOffset("side:N", sort=list(side_labels),
+                                                         scale=alt.Scale(domain=list(side_labels))),
+                x=alt.X("x:Q", scale=scale), text="label:N")
+    )
+    chart = alt.layer(rule, point, gone)
+    return _template(chart.properties(width=440, height=alt.Step(18), description=title))
+
+
+def sides_with_intervals(
+    rows: Sequence[dict[str, Any]],
+    *,
+    side_labels: Sequence[str],
+    value_title: str,
+    title: str,
+    suppressed_text: str = "",
+) -> dict[str, Any]:
+    """Two (or more) sides' shares (0..1) per statement, each with its 95 % interval.
+
+    ``rows``: one per statement and side with ``category`` (statement), ``order``,
+    ``side`` (one of ``side_labels``), ``estimate``, ``ci_low``, ``ci_high``, ``n`` and
+    ``suppressed``; a suppressed row says so in the chart and carries no figure.
+
+    Examples
+    --------
+    >>> rows = [{"category": "A", "order": 0, "side": "U", "estimate": 0.5, "ci_low": 0.3,
+    ...          "ci_high": 0.7, "n": 20, "suppressed": False},
+    ...         {"category": "A", "order": 0, "side": "P", "estimate": None, "ci_low": None,
+    ...          "ci_high": None, "n": None, "suppressed": True}]
+    >>> spec = sides_with_intervals(rows, side_labels=["U", "P"], value_title="%", title="t",
+    ...                             suppressed_text="for få")
+    >>> [(r["side"], r["label"], r["n"]) for r in spec["datasets"]["suppressed"]]
+    [('P', 'for få', None)]
+    """
+    gone = [
+        {"category": r["category"], "order": r["order"], "side": r["side"], "x": 0.0, "label": suppressed_text,
+         "n": None, "suppressed": True}
+        for r in rows if r["suppressed"]
+    ]
+    return _fill(_sides_template(tuple(side_labels), value_title, title), rows=list(rows), suppressed=gone)

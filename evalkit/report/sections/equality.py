@@ -6,6 +6,7 @@ from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 from evalkit.report.sections.survey_figures import gap_block, index_by_role_figure, likert_figure
+from evalkit.report.sections.survey_sides import sides_figure
 
 
 def equality(ctx: ReportContext) -> Section:
@@ -19,4 +20,5 @@ def equality(ctx: ReportContext) -> Section:
             section.add(part)
     section.add(blocks.subheading(ctx.t("gap_title")) + blocks.paragraph(ctx.t("gap_intro")))
     section.parts.extend(gap_block(ctx, "equality").parts)
+    section.parts.extend(sides_figure(ctx, "equality").parts)
     return section

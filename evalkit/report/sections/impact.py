@@ -12,6 +12,7 @@ from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 from evalkit.report.sections.survey_figures import index_by_role_figure, likert_figure
+from evalkit.report.sections.survey_sides import sides_figure
 from evalkit.runchart import chart_summary
 
 
@@ -25,6 +26,7 @@ def impact(ctx: ReportContext) -> Section:
                      index_by_role_figure(ctx, "impact")):
             if part is not None:
                 section.add(part)
+        section.parts.extend(sides_figure(ctx, "impact").parts)
     section.add(blocks.subheading(ctx.t("impact_actual")) + blocks.paragraph(ctx.t("impact_actual_intro")))
     charts = ctx.unit_charts()
     if charts.height == 0:

@@ -9,6 +9,7 @@ from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 from evalkit.report.sections.municipalities import municipalities_table
+from evalkit.report.sections.survey_figures import item_range
 
 
 def key_figures(ctx: ReportContext) -> Section:
@@ -28,7 +29,7 @@ def key_figures(ctx: ReportContext) -> Section:
             if not suppressed
             else ctx.t("suppressed_short")
         )
-        cards.append(blocks.Card(ctx.t(f"card_{dimension}"), value, note, ctx.mark(f"{dimension}.index_mean", "survey", r["n"], suppressed)))
+        cards.append(blocks.Card(ctx.t(f"r15b_card_{dimension}"), value, note, ctx.mark(f"{dimension}.index_mean", "survey", r["n"], suppressed)))
     trained = ctx.rows("recruitment", indicator="reps_trained")
     if trained.height:
         r = trained.row(0, named=True)
@@ -56,16 +57,18 @@ def key_figures(ctx: ReportContext) -> Section:
     if eq.height and not eq["suppressed"][0] and eq["share_favourable"][0] is not None:
         r = eq.row(0, named=True)
         section.add(blocks.finding(
-            ctx.t("finding_equality", pct=ctx.fmt.pct(r["share_favourable"]),
-                   interval=ctx.fmt.interval(r["favourable_ci_low"], r["favourable_ci_high"])),
+            ctx.t("r15b_finding_equality", pct=ctx.fmt.pct(r["share_favourable"]),
+                   interval=ctx.fmt.interval(r["favourable_ci_low"], r["favourable_ci_high"]),
+                   range=item_range(ctx, "equality")),
             ctx.mark("equality.index_share_favourable", "survey", r["n"], False),
         ))
     imp = ctx.rows("indices", role_group="all", dimension="impact")
     if imp.height and not imp["suppressed"][0] and imp["share_favourable"][0] is not None:
         r = imp.row(0, named=True)
         section.add(blocks.finding(
-            ctx.t("finding_impact", pct=ctx.fmt.pct(r["share_favourable"]),
-                   interval=ctx.fmt.interval(r["favourable_ci_low"], r["favourable_ci_high"])),
+            ctx.t("r15b_finding_impact", pct=ctx.fmt.pct(r["share_favourable"]),
+                   interval=ctx.fmt.interval(r["favourable_ci_low"], r["favourable_ci_high"]),
+                   range=item_range(ctx, "impact")),
             ctx.mark("impact.index_share_favourable", "survey", r["n"], False),
         ))
     if ctx.level == "network":

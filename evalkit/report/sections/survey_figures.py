@@ -15,6 +15,31 @@ from evalkit.report.rows import interval_row
 from evalkit.report.section import Section
 
 
+def item_text(ctx: ReportContext, item_id: str) -> str:
+    """The statement as asked (without the reverse-worded remark of :meth:`ReportContext.item_label`)."""
+    return ctx.instrument.item(item_id).text(ctx.lang)
+
+
+def favourable_text(ctx: ReportContext, item_id: str, share: float | None) -> str:
+    """An item's share of favourable answers in words that say what was counted: "60 %
+    agree", or for a reverse-worded item "79 % disagree – which is good here"."""
+    key = "r15b_share_disagree_good" if ctx.instrument.item(item_id).reverse else "r15b_share_agree"
+    return ctx.t(key, pct=ctx.fmt.pct(share))
+
+
+def item_range(ctx: ReportContext, dimension: str) -> str:
+    """The lowest to the highest share of favourable answers among the dimension's shown
+    statements (all respondents), e.g. "42–74 %"; a single value when they are equal."""
+    rows = ctx.rows("items", role_group="all", dimension=dimension).filter(
+        ~pl.col("suppressed") & pl.col("share_favourable").is_not_null())
+    if rows.height == 0:
+        return "–"
+    low, high = rows["share_favourable"].min(), rows["share_favourable"].max()
+    if ctx.fmt.pct(low) == ctx.fmt.pct(high):  # type: ignore[arg-type]
+        return ctx.fmt.pct(low)  # type: ignore[arg-type]
+    return ctx.fmt.span(low, high)  # type: ignore[arg-type]
+
+
 def likert_figure(ctx: ReportContext, dimension: str, title: str) -> Figure | None:
     items = [i.id for i in ctx.instrument.items_in(dimension)]
     dist = ctx.rows("distributions", role_group="all").filter(pl.col("item_id").is_in(items))
@@ -46,7 +71,7 @@ def likert_figure(ctx: ReportContext, dimension: str, title: str) -> Figure | No
         fig_id = f"{item_id}.share_favourable"
         table_rows.append([
             Cell(label, header=True),
-            ctx.value_cell(ctx.fmt.pct(srow["share_favourable"]) if not suppressed else "–", fig_id, srow["n"], suppressed),
+            ctx.value_cell(favourable_text(ctx, item_id, srow["share_favourable"]) if not suppressed else "–", fig_id, srow["n"], suppressed),
             ctx.value_cell(ctx.fmt.span(srow["ci_low"], srow["ci_high"]) if not suppressed else "–", fig_id + ".ci", srow["n"], suppressed),
             ctx.value_cell(ctx.fmt.pct(srow["share_dont_know"]) if not suppressed else "–", f"{item_id}.share_dont_know", srow["n"], suppressed),
             ctx.value_cell(ctx.n_text(srow["n"], suppressed), f"{item_id}.n", srow["n"], suppressed),
@@ -55,15 +80,19 @@ def likert_figure(ctx: ReportContext, dimension: str, title: str) -> Figure | No
         chart_rows, level_labels=labels, neutral_index=neutral, title=title, n_label="n",
         language=ctx.lang, suppressed_text=ctx.t("suppressed_short"),
     )
-    table = Table(title, [ctx.t("statement"), ctx.t("share_agree"), ctx.t("interval_95"), ctx.t("share_dont_know"), ctx.t("respondents")], table_rows)
+    table = Table(title, [ctx.t("statement"), ctx.t("r15b_share_favourable"), ctx.t("interval_95"), ctx.t("share_dont_know"), ctx.t("respondents")], table_rows)
     visible = [r for r in summary.iter_rows(named=True) if not r["suppressed"] and r["share_favourable"] is not None]
     if visible:
         best = max(visible, key=lambda r: r["share_favourable"])
         worst = min(visible, key=lambda r: r["share_favourable"])
-        description = ctx.t("likert_description", best=ctx.item_label(best["item_id"]), best_pct=ctx.fmt.pct(best["share_favourable"]),
-                             worst=ctx.item_label(worst["item_id"]), worst_pct=ctx.fmt.pct(worst["share_favourable"]))
+        description = ctx.t("r15b_likert_description",
+                            best=item_text(ctx, best["item_id"]), best_share=favourable_text(ctx, best["item_id"], best["share_favourable"]),
+                            worst=item_text(ctx, worst["item_id"]), worst_share=favourable_text(ctx, worst["item_id"], worst["share_favourable"]))
     else:
         description = ctx.t("all_suppressed")
+    for item_id in items:
+        if ctx.instrument.item(item_id).reverse:
+            description += " " + ctx.t("r15b_reverse_note", item=item_text(ctx, item_id))
     return ctx.figure(spec, title, description, table, f"{dimension}.distribution")
 
 
@@ -123,9 +152,10 @@ def gap_block(ctx: ReportContext, dimension: str, group: str = "user_side") -> S
     r = use.row(0, named=True)
     unit_key = f"{r['unit_level']}:{r['unit_id']}"
     mark = Mark(unit_key, ctx.wave, f"{dimension}.gap.{group}.index_mean", "survey", r["n"], False)
-    direction = "gap_lower" if r["estimate"] < 0 else "gap_higher"
+    direction = "r15b_gap_lower" if r["estimate"] < 0 else "r15b_gap_higher"
+    label = ctx.role_label(group)
     sentence = ctx.t(
-        direction, group=ctx.role_label(group).lower() if ctx.lang != "en" else ctx.role_label(group),
+        direction, group=label[:1].lower() + label[1:],
         points=ctx.fmt.num(abs(r["estimate"])), interval=ctx.fmt.interval(r["ci_low"], r["ci_high"], percent=False),
         dimension=ctx.dimension_label(dimension).lower(),
     )
