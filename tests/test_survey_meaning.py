@@ -150,7 +150,11 @@ def test_reverse_worded_item_shows_the_disagreeing_share_and_says_so(pages, answ
     normal = [f for f in figures(html) if f["data-figure"] == "eq_respect.share_favourable"
               and f["data-unit"] == "municipality:0301"]
     assert normal and all(WORDS[language]["agree"] in f["text"] and "disagree" not in f["text"] for f in normal)
-    text = page_text(html)
+    # The table that holds the reverse-worded statement does not head its column "share
+    # who agree" (the recruitment section's own table of agreeing statements may).
+    table = next(t for t in re.findall(r"<table.*?</table>", html, flags=re.S)
+                 if 'data-figure="eq_dominate.share_favourable"' in t)
+    text = page_text(table)
     assert ("Andel enige" not in text) if language == "nb" else ("Share who agree" not in text)
 
 
@@ -158,7 +162,9 @@ def test_reverse_worded_item_shows_the_disagreeing_share_and_says_so(pages, answ
 @pytest.mark.parametrize("run_file", ["sample_municipality_0301", "sample_network_ost"])
 def test_every_by_side_share_matches_a_hand_count(pages, answers, run_file, language) -> None:  # type: ignore[no-untyped-def]
     html = pages[(run_file, language)]
-    cells = [f for f in figures(html) if re.fullmatch(r"\w+\.(user_side|provider_side)\.share_favourable", f["data-figure"])]
+    # equality and impact statements (the recruitment section's user-side items are a table of their own)
+    cells = [f for f in figures(html)
+             if re.fullmatch(r"(eq|imp)_\w+\.(user_side|provider_side)\.share_favourable", f["data-figure"])]
     shown = [f for f in cells if f.get("data-suppressed") != "true"]
     assert len(shown) >= 10, "the sample shows both sides for most statements"
     for cell in cells:
