@@ -93,6 +93,9 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     description: str = ""
+    optional: bool = False
+    """An optional column may be left out of a file; it is then filled with ``default``."""
+    default: Any = None
 
     def expectation(self) -> str:
         parts = [dtype_words(self.dtype)]
@@ -242,6 +245,17 @@ TABLES: Final[dict[str, Table]] = {
                 Column("denominator", pl.Float64(), nullable=True, minimum=0),
                 Column("value", pl.Float64(), nullable=True),
                 _s("note", nullable=True, description="a team's note on this month's point"),
+                Column(
+                    "change_introduced",
+                    pl.Boolean(),
+                    nullable=True,
+                    optional=True,
+                    default=False,
+                    description=(
+                        "optional: true in the month the team introduced a change; the run "
+                        "chart starts a new part there (own centre line and limits)"
+                    ),
+                ),
             ),
             key=("team_id", "measure_id", "period"),
             description="monthly improvement measures as teams report them",

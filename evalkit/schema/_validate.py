@@ -25,7 +25,10 @@ def _coerce_column(series: pl.Series, col: Column, file: str) -> pl.Series:
         return series.cast(col.dtype, strict=True)
     except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError):
         pass
-    cast = series.cast(col.dtype, strict=False)
+    try:
+        cast = series.cast(col.dtype, strict=False)
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError):
+        cast = pl.Series(col.name, [None] * series.len(), dtype=col.dtype)  # e.g. text to true/false
     bad = cast.is_null() & series.is_not_null()
     if not bad.any():  # pragma: no cover - strict failed but lenient found nothing
         raise SchemaError(
@@ -94,7 +97,8 @@ def validate_table(frame: pl.DataFrame, table: str | Table, *, file: str | None 
     """Check ``frame`` against a canonical table's schema and return it with exact types.
 
     Columns are put in schema order and cast to the schema's types; extra columns are an
-    error (nothing is dropped silently).
+    error (nothing is dropped silently). An optional column (``Column.optional``) may be
+    missing: it is then added with its default, so old data without it still loads.
 
     Parameters
     ----------
@@ -129,6 +133,11 @@ def validate_table(frame: pl.DataFrame, table: str | Table, *, file: str | None 
     spec = TABLES[table] if isinstance(table, str) else table
     file = file or spec.file_name
     names = [c.name for c in spec.columns]
+    absent_optional = [c for c in spec.columns if c.optional and c.name not in frame.columns]
+    if absent_optional:
+        frame = frame.with_columns(
+            pl.lit(c.default, dtype=c.dtype).alias(c.name) for c in absent_optional
+        )
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise SchemaError(
