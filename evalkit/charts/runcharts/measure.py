@@ -91,14 +91,57 @@ def measure_chart(
     data = rows.select(*MEASURE_COLUMNS)
     is_share = unit == "percent"
     unit_title = _t("score_unit", language) if unit == "score" else _t(unit, language)
-    chart = _measure_layout(is_share, unit_title, language, columns, panel_width, panel_height)
+    chart = _measure_layout(
+        is_share, unit_title, language, columns, panel_width, panel_height, *_legend_needs(rows)
+    )
     chart = chart.properties(title=label, description=description)
     chart.data = data
     return DescribedChart(chart, description)
 
 
+def _legend(language: Language, has_limits: bool, has_target: bool) -> alt.Chart:
+    """A layer without marks whose colour and shape scales give the chart its legend:
+    what the line, the centre line (plain and at a sign of change), the limits, the
+    target and the highlighted points are. A Vega-Lite legend, drawn in static SVG too."""
+    entries = [
+        ("data", "circle", PALETTE["data"]),
+        ("centre", "stroke", PALETTE["centre"]),
+        ("signal", "stroke", PALETTE["runs_signal"]),
+    ]
+    if has_limits:
+        entries += [("limits", "stroke", PALETTE["limits"]), ("outside", "circle", PALETTE["sigma_signal"])]
+    if has_target:
+        entries.append(("target", "stroke", PALETTE["target"]))
+    names = [_t(f"legend_{key}", language) for key, _, _ in entries]
+    title = _t("legend_title", language)
+    legend: alt.Chart = (
+        alt.Chart()
+        .transform_filter("false")
+        .mark_point(filled=True)
+        .encode(
+            color=alt.Color(
+                "legend:N",
+                title=title,
+                scale=alt.Scale(domain=names, range=[colour for _, _, colour in entries]),
+                legend=alt.Legend(orient="bottom", direction="horizontal", columns=3, symbolStrokeWidth=2),
+            ),
+            shape=alt.Shape(
+                "legend:N", title=title, scale=alt.Scale(domain=names, range=[shape for _, shape, _ in entries])
+            ),
+        )
+    )
+    return legend
+
+
 def _measure_layout(
-    is_share: bool, unit_title: str, language: Language, columns: int, panel_width: int, panel_height: int
+    is_share: bool,
+    unit_title: str,
+    language: Language,
+    columns: int,
+    panel_width: int,
+    panel_height: int,
+    has_limits: bool = True,
+    has_target: bool = True,
 ) -> alt.FacetChart:
     """The measure chart without its data (a named dataset), title or description."""
     y_axis = alt.Axis(format=".0%") if is_share else alt.Axis()
@@ -150,7 +193,9 @@ def _measure_layout(
         .mark_text(align="left", dx=4, dy=-10, fontSize=9, color="#333333")
         .encode(x=x, y=y_of("y"), text="note:N")
     )
-    layers = alt.layer(*limits, centre, target, line, points, notes).properties(
+    layers = alt.layer(
+        *limits, centre, target, line, points, notes, _legend(language, has_limits, has_target)
+    ).properties(
         width=panel_width, height=panel_height
     )
     chart: alt.FacetChart = (
@@ -164,11 +209,25 @@ def _measure_layout(
     return chart
 
 
+def _legend_needs(rows: pl.DataFrame) -> tuple[bool, bool]:
+    """Whether the legend needs the limits (p- and i-charts) and the target."""
+    return bool(rows["chart"][0] != "run"), bool(rows["target"].is_not_null().any())
+
+
 @template
 def _measure_template(
-    is_share: bool, unit_title: str, language: Language, columns: int, panel_width: int, panel_height: int
+    is_share: bool,
+    unit_title: str,
+    language: Language,
+    columns: int,
+    panel_width: int,
+    panel_height: int,
+    has_limits: bool,
+    has_target: bool,
 ) -> str:
-    spec = _measure_layout(is_share, unit_title, language, columns, panel_width, panel_height).to_dict(validate=False)
+    spec = _measure_layout(
+        is_share, unit_title, language, columns, panel_width, panel_height, has_limits, has_target
+    ).to_dict(validate=False)
     return json.dumps(spec)
 
 
@@ -217,7 +276,9 @@ def measure_chart_spec(
     unit = str(first["unit"])
     unit_title = _t("score_unit", language) if unit == "score" else _t(unit, language)
     spec: dict[str, Any] = json.loads(
-        _measure_template(unit == "percent", unit_title, language, columns, panel_width, panel_height)
+        _measure_template(
+            unit == "percent", unit_title, language, columns, panel_width, panel_height, *_legend_needs(rows)
+        )
     )
     spec["title"] = str(first[f"label_{language}"] or measure_id)
     spec["description"] = description

@@ -44,6 +44,7 @@ def impact(ctx: ReportContext) -> Section:
 
 def measure_table(ctx: ReportContext, rows: pl.DataFrame, title: str) -> Table:
     summary = chart_summary(rows)
+    unit_of = str(rows["unit"][0]) if "unit" in rows.columns and rows.height else "count"
     cells = []
     for r in summary.iter_rows(named=True):
         unit = f"team:{r['team_id']}"
@@ -52,9 +53,10 @@ def measure_table(ctx: ReportContext, rows: pl.DataFrame, title: str) -> Table:
             Cell(str(r.get("team_name", r["team_id"])), header=True),
             Cell(str(r.get("part", 1)), mk("measures.part"), numeric=True),
             Cell(str(r.get("n_useful", "")), mk("measures.n_useful"), numeric=True),
-            Cell(format_value(r.get("centre"), str(r.get("unit", "count")), ctx.lang), mk("measures.centre"), numeric=True),
+            Cell(format_value(r.get("centre"), unit_of, ctx.lang), mk("measures.centre"), numeric=True),
             Cell(ctx.t("yes" if r.get("runs_signal") else "no"), mk("measures.runs_signal")),
-            Cell(str(r.get("n_sigma_signals", r.get("sigma_signals", 0))), mk("measures.sigma_signals"), numeric=True),
+            # the same count as the text's "N points lie outside the limits" (chart_summary's sigma_signal)
+            Cell(str(r["sigma_signal"]), mk("measures.sigma_signals"), numeric=True),
         ])
     return Table(title, [ctx.t("team"), ctx.t("part"), ctx.t("useful_points"), ctx.t("centre"), ctx.t("runs_signal"), ctx.t("sigma_signals")], cells)
 
