@@ -264,3 +264,27 @@ def test_axis_and_tooltip_months_are_words(charts: pl.DataFrame, language: str, 
 def test_negative_values_in_descriptions_use_the_minus_sign() -> None:
     assert format_value(-2.5, "days", "nb") == "\u22122,5"
     assert format_value(-0.125, "percent", "en") == "\u221212.5%"
+
+
+def _legend_domain(spec: dict[str, Any]) -> list[str]:
+    legends = [layer for layer in layers_of(spec) if "legend" in json.dumps(layer.get("encoding", {}))]
+    assert len(legends) == 1
+    return list(legends[0]["encoding"]["color"]["scale"]["domain"])
+
+
+def test_the_chart_has_a_legend_for_centre_limits_target_and_highlighted_points(charts: pl.DataFrame) -> None:
+    from evalkit.charts.runcharts import measure_chart_spec
+
+    run_spec, _ = measure_chart_spec(charts, language="nb")  # a run chart with a target: no limits
+    assert _legend_domain(run_spec) == ["Målinger", "Midtlinje", "Midtlinje, tegn til endring (stiplet)", "Mål (prikket)"]
+    i_rows = charts.with_columns(chart=pl.lit("i"), target=pl.lit(None, pl.Float64))
+    i_spec, _ = measure_chart_spec(i_rows, language="en")
+    assert _legend_domain(i_spec) == [
+        "Measurements", "Centre line", "Centre line, sign of change (dashed)",
+        "Limits of usual variation", "Point outside the limits (large)",
+    ]  # fmt: skip
+    # a Vega-Lite legend (drawn in static SVG too), not JS behaviour
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg(json.dumps(i_spec))
+    assert "Limits of usual variation" in svg and "Key" in svg

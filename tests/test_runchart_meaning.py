@@ -219,3 +219,30 @@ def test_the_key_figure_cards_count_what_the_sentences_say(sample_pages: dict[tu
     deteriorations = len(re.findall(r"Sign of change – a deterioration", text))
     cards = re.findall(r"Measures that (improved|got worse)\n+(\d+)\n", text)
     assert dict(cards) == {"improved": str(improvements), "got worse": str(deteriorations)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_points_outside_the_limits_are_one_number_in_text_and_table(
+    sample_pages: dict[tuple[str, str], str], language: str
+) -> None:
+    page = html_lib.unescape(sample_pages[("sample_network_ost", language)]).replace(NBSP, " ")
+    figures = re.findall(
+        r'data-figure="measures\.(\w+)"[^>]*><figcaption>.*?<span class="ek-desc">(.*?)</span>.*?<tbody>(.*?)</tbody>',
+        page,
+    )
+    assert figures
+    seen = 0
+    for measure_id, desc, body in figures:
+        in_table: dict[str, int] = {}
+        for team, cells in re.findall(r'<th scope="row">([^<]*)</th>(.*?)</tr>', body):
+            assert f'data-figure="measures.{measure_id}.' in cells  # figure ids name the measure
+            count = re.search(r'sigma_signals"[^>]*>(\d+)<', cells)
+            assert count is not None
+            in_table[team] = in_table.get(team, 0) + int(count[1])
+        for line in desc.split("<br>")[1:]:
+            team = next(t for t in in_table if line.startswith(f"{t}: "))
+            said = re.search(r"(\d+) (?:punkt|punkter|point|points) (?:ligger|lies|lie) utenfor|(\d+) points? lies? outside", line)
+            assert (int(next(g for g in said.groups() if g)) if said else 0) == in_table[team], line
+            seen += bool(said)
+    assert seen, "no page sentence about points outside the limits"

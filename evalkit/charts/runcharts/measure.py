@@ -103,30 +103,39 @@ def _legend(language: Language, has_limits: bool, has_target: bool) -> alt.Chart
     """A layer without marks whose colour and shape scales give the chart its legend:
     what the line, the centre line (plain and at a sign of change), the limits, the
     target and the highlighted points are. A Vega-Lite legend, drawn in static SVG too."""
+    solid, dashed, dotted = [1, 0], [6, 4], [2, 2]
     entries = [
-        ("data", "circle", PALETTE["data"]),
-        ("centre", "stroke", PALETTE["centre"]),
-        ("signal", "stroke", PALETTE["runs_signal"]),
+        ("data", "circle", PALETTE["data"], solid),
+        ("centre", "stroke", PALETTE["centre"], solid),
+        ("signal", "stroke", PALETTE["runs_signal"], dashed),
     ]
     if has_limits:
-        entries += [("limits", "stroke", PALETTE["limits"]), ("outside", "circle", PALETTE["sigma_signal"])]
+        entries += [
+            ("limits", "stroke", PALETTE["limits"], solid),
+            ("outside", "circle", PALETTE["sigma_signal"], solid),
+        ]
     if has_target:
-        entries.append(("target", "stroke", PALETTE["target"]))
-    names = [_t(f"legend_{key}", language) for key, _, _ in entries]
+        entries.append(("target", "stroke", PALETTE["target"], dotted))
+    names = [_t(f"legend_{key}", language) for key, *_ in entries]
     title = _t("legend_title", language)
     legend: alt.Chart = (
         alt.Chart()
         .transform_filter("false")
-        .mark_point(filled=True)
+        .mark_point(filled=False, strokeWidth=2)
         .encode(
             color=alt.Color(
                 "legend:N",
                 title=title,
-                scale=alt.Scale(domain=names, range=[colour for _, _, colour in entries]),
-                legend=alt.Legend(orient="bottom", direction="horizontal", columns=3, symbolStrokeWidth=2),
+                scale=alt.Scale(domain=names, range=[colour for _, _, colour, _ in entries]),
+                legend=alt.Legend(
+                    orient="bottom", direction="horizontal", columns=3, symbolStrokeWidth=2, labelLimit=360
+                ),
             ),
             shape=alt.Shape(
-                "legend:N", title=title, scale=alt.Scale(domain=names, range=[shape for _, shape, _ in entries])
+                "legend:N", title=title, scale=alt.Scale(domain=names, range=[shape for _, shape, _, _ in entries])
+            ),
+            strokeDash=alt.StrokeDash(
+                "legend:N", title=title, scale=alt.Scale(domain=names, range=[dash for *_, dash in entries])
             ),
         )
     )
