@@ -199,7 +199,7 @@ def _measure_layout(
     )
     notes = (
         base.transform_filter("isValid(datum.note) && datum.note !== ''")
-        .mark_text(align="left", dx=4, dy=-10, fontSize=9, color="#333333")
+        .mark_text(align="left", dx=4, dy=-10, fontSize=9, color="#333333", limit=panel_width // 2)
         .encode(x=x, y=y_of("y"), text="note:N")
     )
     layers = alt.layer(
