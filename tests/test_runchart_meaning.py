@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import html as html_lib
 import re
+import shutil
 from datetime import date
 
 import polars as pl
@@ -156,24 +157,44 @@ def _level(rows: pl.DataFrame, chart: str) -> float:
     return float(y.mean() if chart == "i" else y.median())  # type: ignore[arg-type]
 
 
+MARKED = "sample_municipality_0301_marked"
+"""Oslo's page on a copy of the sample where every noted month is a marked change."""
+
+
 @pytest.fixture(scope="module")
 def sample_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
     out = tmp_path_factory.mktemp("meaning")
-    return {
+    pages = {
         (stem, language): render(REPO / "params" / f"{stem}.yml", out, language=language).read_text("utf-8")
         for stem in ("sample_municipality_0301", "sample_network_ost")
         for language in ("nb", "en")
     }
+    marked = out / "marked"
+    shutil.copytree(REPO / "data" / "sample", marked)
+    measures = pl.read_parquet(marked / "measures.parquet")
+    measures.with_columns(change_introduced=pl.col("note").is_not_null()).write_parquet(
+        marked / "measures.parquet"
+    )
+    for language in ("nb", "en"):
+        page = render(REPO / "params" / "sample_municipality_0301.yml", out / "m", language=language,
+                      data_dir=str(marked))  # fmt: skip
+        pages[(MARKED, language)] = page.read_text("utf-8")
+    return pages
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("language", ["nb", "en"])
-@pytest.mark.parametrize("stem", ["sample_municipality_0301", "sample_network_ost"])
+@pytest.mark.parametrize("stem", ["sample_municipality_0301", "sample_network_ost", MARKED])
 def test_every_improvement_on_the_sample_pages_is_one_in_the_data(
     sample_pages: dict[tuple[str, str], str], stem: str, language: str
 ) -> None:
     data = REPO / "data" / "sample"
     measures = pl.read_parquet(data / "measures.parquet")
+    marks = "change_introduced" in measures.columns and measures["change_introduced"].fill_null(False).any()
+    if stem == MARKED:
+        assert "after the change in" in sample_pages[(MARKED, "en")]
+    elif marks:  # the sample itself marks changes: the page compares the parts
+        assert "etter endringen i" in sample_pages[("sample_municipality_0301", "nb")]
     catalogue_ = pl.read_parquet(data / "measure_catalogue.parquet")
     names = pl.read_parquet(data / "teams.parquet").unique("team_id").select("team_id", "name")
     page = sample_pages[(stem, language)]
@@ -202,6 +223,10 @@ def test_every_improvement_on_the_sample_pages_is_one_in_the_data(
             since = _month(found["month"])
             rows = measures.filter((pl.col("team_id") == team_id) & (pl.col("measure_id") == measure_id))
             reported = rows.filter(pl.col("value").is_not_null() | pl.col("denominator").gt(0))
+            if "etter endringen" in line or "after the change" in line:  # from the last marked change
+                notes = rows.filter(pl.col("note").is_not_null() & (pl.col("period") < since))
+                if stem == MARKED and notes.height:  # the part before began at an earlier change
+                    reported = reported.filter(pl.col("period") >= notes["period"].max())
             before = _level(reported.filter(pl.col("period") < since), str(entry["chart"]))
             after = _level(reported.filter(pl.col("period") >= since), str(entry["chart"]))
             went_up = after > before

@@ -12,7 +12,7 @@ from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 from evalkit.report.sections.survey_figures import index_by_role_figure, likert_figure
-from evalkit.runchart import chart_summary
+from evalkit.runchart import chart_summary, series_changes
 
 
 def impact(ctx: ReportContext) -> Section:
@@ -44,6 +44,8 @@ def impact(ctx: ReportContext) -> Section:
 
 def measure_table(ctx: ReportContext, rows: pl.DataFrame, title: str, measure_id: str) -> Table:
     summary = chart_summary(rows)
+    # the series' finding, as its sentence says it (a marked change is judged on the whole series)
+    findings = {r["team_id"]: r for r in series_changes(rows).iter_rows(named=True)}
     unit_of = str(rows["unit"][0]) if "unit" in rows.columns and rows.height else "count"
     cells = []
     for r in summary.iter_rows(named=True):
@@ -57,11 +59,17 @@ def measure_table(ctx: ReportContext, rows: pl.DataFrame, title: str, measure_id
             Cell(str(r.get("part", 1)), mk(f"{fig}.part"), numeric=True),
             Cell(str(r.get("n_useful", "")), mk(f"{fig}.n_useful"), numeric=True),
             Cell(format_value(r.get("centre"), unit_of, ctx.lang), mk(f"{fig}.centre"), numeric=True),
-            Cell(ctx.t("yes" if r.get("runs_signal") else "no"), mk(f"{fig}.runs_signal")),
+            Cell(_finding(ctx, findings[r["team_id"]]), mk(f"measures.{measure_id}.runs_signal")),
             # the same count as the text's "N points lie outside the limits" (chart_summary's sigma_signal)
             Cell(str(r["sigma_signal"]), mk(f"{fig}.sigma_signals"), numeric=True),
         ])
     return Table(title, [ctx.t("team"), ctx.t("part"), ctx.t("useful_points"), ctx.t("centre"), ctx.t("runs_signal"), ctx.t("sigma_signals")], cells)
+
+
+def _finding(ctx: ReportContext, change: dict[str, object]) -> str:
+    if not change["signal"]:
+        return ctx.t("no")
+    return ctx.t(f"runchart_table_{change['direction']}") if change["direction"] else ctx.t("yes")
 
 
 def progress_table(ctx: ReportContext, progress: pl.DataFrame, title: str) -> Table:
