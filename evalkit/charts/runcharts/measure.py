@@ -39,7 +39,10 @@ def measure_chart(
     Each panel shows the data line and points, the centre line per part (dashed
     vermillion when the runs rules signal), the control limits (p- and i-charts), the
     target (dotted green) and the teams' notes; points outside the limits are orange
-    and larger.
+    and larger. A part starts at each marked change (the measures' ``change_introduced``)
+    and has its own centre line. A legend under the panels (a Vega-Lite legend, drawn in
+    static SVG too) names each of these; the limits and the target only where the chart
+    has them.
 
     Parameters
     ----------
