@@ -104,9 +104,12 @@ def test_format_value_uses_decimal_comma_in_norwegian() -> None:
 def test_description_in_bokmal(charts: pl.DataFrame) -> None:
     text = plain(describe_measure(charts, language="nb"))
     lines = text.splitlines()
-    assert lines[0] == "Andel med plan: 1 av 3 team viser tegn til endring."
+    assert lines[0] == "1 av 3 team viser tegn til endring: forbedring i 1, forverring i 0."
     east = next(line for line in lines if line.startswith("Team Øst"))
-    assert "Tegn til endring: 9 punkter på rad over medianen (i ønsket retning)." in east
+    # 15 points at 10/40 and 29/40 mixed, then mostly 29/40: better is up.
+    assert "Tegn til endring – en forbedring: fra april 2016 steg andelen fra 25,0 % til 72,5 %" in east
+    assert "Grunnlag: 9 punkter på rad over medianen." in east
+    assert "ønsket" not in text
     assert "Medianen er 48,8 %; siste måling (juni 2017) er 72,5 %." in east
     assert "Målet er 80,0 %." in east
     west = next(line for line in lines if line.startswith("Team Vest"))
@@ -118,13 +121,15 @@ def test_description_in_bokmal(charts: pl.DataFrame) -> None:
 
 def test_description_in_nynorsk_and_english(charts: pl.DataFrame) -> None:
     nn = plain(describe_measure(charts, language="nn"))
-    assert "Del med plan: 1 av 3 team viser teikn til endring." in nn
-    assert "Teikn til endring: 9 punkt på rad over medianen (i ønskt retning)." in nn
+    assert "1 av 3 team viser teikn til endring: forbetring i 1, forverring i 0." in nn
+    assert "Teikn til endring – ei forbetring: frå april 2016 steig delen frå 25,0 % til 72,5 %" in nn
     assert "Ingen teikn til endring utover tilfeldig variasjon." in nn
     assert "For få målingar" in nn
     en = describe_measure(charts, language="en")
-    assert "Share with a plan: 1 of 3 teams show signs of change." in en
-    assert "Sign of change: 9 points in a row above the median (in the desired direction)." in en
+    assert "1 of 3 teams show signs of change: improvement in 1, deterioration in 0." in en
+    assert "Sign of change – an improvement: from April 2016, the share rose from 25.0% to 72.5%" in en
+    assert "Basis: 9 points in a row above the median." in en
+    assert "desired" not in en
     assert "The median is 48.8%; the latest point (June 2017) is 72.5%." in en
     assert "Too few points" in en
 
@@ -155,6 +160,8 @@ def test_crossings_and_sigma_text() -> None:
     charts = prepare_charts(measures.with_columns(value=pl.Series(few)), CATALOGUE, TEAMS)
     nb = plain(describe_measure(charts, language="nb"))
     assert "kurven krysser gjennomsnittet bare 1 gang (ventet minst 2)" in nb
+    # waiting days (better down) rose from 1 to 9 from June 2015: a deterioration
+    assert "Tegn til endring – en forverring: fra juni 2015 steg antall dager fra 1 til 9" in nb
     assert "Grensene for vanlig variasjon gjelder ikke når nivået har endret seg." in nb
 
 
@@ -257,3 +264,27 @@ def test_axis_and_tooltip_months_are_words(charts: pl.DataFrame, language: str, 
 def test_negative_values_in_descriptions_use_the_minus_sign() -> None:
     assert format_value(-2.5, "days", "nb") == "\u22122,5"
     assert format_value(-0.125, "percent", "en") == "\u221212.5%"
+
+
+def _legend_domain(spec: dict[str, Any]) -> list[str]:
+    legends = [layer for layer in layers_of(spec) if "legend" in json.dumps(layer.get("encoding", {}))]
+    assert len(legends) == 1
+    return list(legends[0]["encoding"]["color"]["scale"]["domain"])
+
+
+def test_the_chart_has_a_legend_for_centre_limits_target_and_highlighted_points(charts: pl.DataFrame) -> None:
+    from evalkit.charts.runcharts import measure_chart_spec
+
+    run_spec, _ = measure_chart_spec(charts, language="nb")  # a run chart with a target: no limits
+    assert _legend_domain(run_spec) == ["Målinger", "Midtlinje", "Midtlinje, tegn til endring (stiplet)", "Mål (prikket)"]
+    i_rows = charts.with_columns(chart=pl.lit("i"), target=pl.lit(None, pl.Float64))
+    i_spec, _ = measure_chart_spec(i_rows, language="en")
+    assert _legend_domain(i_spec) == [
+        "Measurements", "Centre line", "Centre line, sign of change (dashed)",
+        "Limits of usual variation", "Point outside the limits (large)",
+    ]  # fmt: skip
+    # a Vega-Lite legend (drawn in static SVG too), not JS behaviour
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg(json.dumps(i_spec))
+    assert "Limits of usual variation" in svg and "Key" in svg

@@ -188,3 +188,31 @@ def test_read_reference_validates_unless_told_not_to(sample_dir: Path, tmp_path:
     with pytest.raises(SchemaError, match=r"waves\.parquet, row 1, column 'order'"):
         canonical.read_reference(data)
     assert canonical.read_reference(data, validate=False).waves["order"].dtype == pl.Int64
+
+
+def _measures(**extra: list[object]) -> pl.DataFrame:
+    from datetime import date
+
+    return pl.DataFrame({
+        "team_id": ["T1", "T1"], "measure_id": ["m", "m"],
+        "period": [date(2025, 1, 1), date(2025, 2, 1)],
+        "numerator": [1.0, 2.0], "denominator": [4.0, 4.0], "value": [None, None],
+        "note": [None, "Ny rutine"], **extra,
+    })
+
+
+def test_change_introduced_is_optional_and_defaults_to_false() -> None:
+    old = validate_table(_measures(), "measures")
+    assert old["change_introduced"].dtype == pl.Boolean
+    assert old["change_introduced"].to_list() == [False, False]
+    new = validate_table(_measures(change_introduced=[None, True]), "measures")
+    assert new["change_introduced"].to_list() == [None, True]
+    with pytest.raises(SchemaError, match="change_introduced"):
+        validate_table(_measures(change_introduced=["yes", "no"]), "measures")
+
+
+def test_sample_measures_load_with_or_without_the_column(sample_dir: Path) -> None:
+    frame = pl.read_parquet(sample_dir / "measures.parquet")
+    loaded = validate_table(frame.drop("change_introduced", strict=False), "measures")
+    assert loaded["change_introduced"].fill_null(False).sum() == 0
+    assert loaded.height == frame.height

@@ -10,7 +10,9 @@ measure in one pass (:func:`prepare_charts`), a per-part summary like R's qichar
 Modules: :mod:`~evalkit.runchart.rules` (Anhøj runs rules),
 :mod:`~evalkit.runchart.limits` (p- and i-chart numbers), :mod:`~evalkit.runchart.parts`
 (breaks), :mod:`~evalkit.runchart.charts` (chart data and summary) and
-:mod:`~evalkit.runchart.progress` (IHI progress scores); import from
+:mod:`~evalkit.runchart.progress` (IHI progress scores) and
+:mod:`~evalkit.runchart.change` (better or worse, since when, from which level to
+which: :func:`series_change`); import from
 ``evalkit.runchart``.
 
 R's qicharts2 is the reference whose semantics we follow, with these deliberate
@@ -36,6 +38,7 @@ are proportions on 0–1.
 
 from __future__ import annotations
 
+from evalkit.runchart.change import Direction, SeriesChange, series_change, series_changes
 from evalkit.runchart.charts import CHART_COLUMNS, chart_summary, prepare_charts
 from evalkit.runchart.limits import MR_SCREEN_FACTOR, i_chart_sigma, p_chart_limits
 from evalkit.runchart.parts import BreakKey
@@ -55,8 +58,10 @@ __all__ = [
     "PROGRESS_MODEST",
     "PROGRESS_SIGNIFICANT",
     "BreakKey",
+    "Direction",
     "ProgressBasis",
     "RunsAnalysis",
+    "SeriesChange",
     "Side",
     "anhoej",
     "chart_summary",
@@ -66,4 +71,6 @@ __all__ = [
     "prepare_progress",
     "progress_reached",
     "runs_limits",
+    "series_change",
+    "series_changes",
 ]

@@ -13,7 +13,7 @@ import polars as pl
 
 from evalkit.runchart.inputs import require_columns, team_facts
 from evalkit.runchart.limits import D2, MR_SCREEN_FACTOR, NON_NEGATIVE_UNITS, SIGMA_LIMITS
-from evalkit.runchart.parts import BreakKey, with_parts
+from evalkit.runchart.parts import BreakKey, marked_breaks, with_parts
 from evalkit.runchart.rules import runs_limits
 
 _GROUP: Final = ("team_id", "measure_id", "part")
@@ -157,7 +157,9 @@ def prepare_charts(
     breaks
         Where a new part starts and centre and limits are recalculated: a mapping from a
         team id (all its measures) or ``(team_id, measure_id)`` to the first months of
-        new parts. A new part starts at the first month on or after each date.
+        new parts. A new part starts at the first month on or after each date. Months
+        marked in the measures' optional ``change_introduced`` column start new parts
+        too (for that team and measure).
 
     Returns
     -------
@@ -248,7 +250,10 @@ def prepare_charts(
         )
         .sort("team_id", "measure_id", "period")
     )
-    frame = with_parts(frame, breaks)
+    all_breaks = marked_breaks(measures)
+    for key, dates in (breaks or {}).items():
+        all_breaks[key] = [*all_breaks.get(key, []), *dates]
+    frame = with_parts(frame, all_breaks)
     reported = pl.col("y").is_not_null()
     if baseline is None:
         in_baseline = reported

@@ -30,6 +30,29 @@ def break_frame(breaks: Mapping[BreakKey, Sequence[date]]) -> pl.DataFrame:
     )
 
 
+def marked_breaks(measures: pl.DataFrame) -> dict[BreakKey, list[date]]:
+    """Breaks where a team marked ``change_introduced`` (the optional column of
+    ``measures``): a new part of that team's measure starts in that month.
+
+    A first reported month marked as a change starts no new part (nothing lies before it).
+    """
+    if "change_introduced" not in measures.columns:
+        return {}
+    marked = (
+        measures.filter(pl.col("change_introduced").fill_null(False))
+        .join(
+            measures.group_by("team_id", "measure_id").agg(_first=pl.col("period").min()),
+            on=["team_id", "measure_id"],
+        )
+        .filter(pl.col("period") > pl.col("_first"))
+        .sort("team_id", "measure_id", "period")
+    )
+    breaks: dict[BreakKey, list[date]] = {}
+    for team_id, measure_id, period in marked.select("team_id", "measure_id", "period").iter_rows():
+        breaks.setdefault((team_id, measure_id), []).append(period)
+    return breaks
+
+
 def with_parts(
     frame: pl.DataFrame, breaks: Mapping[BreakKey, Sequence[date]] | None
 ) -> pl.DataFrame:

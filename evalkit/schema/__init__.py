@@ -20,11 +20,19 @@ teams
     municipalities, network) repeated per wave and checked to agree, plus the team
     survey's recruitment facts for that wave (null where the team did not answer).
 measures
-    Monthly improvement measures as teams report them: numerator/denominator or value.
+    Monthly improvement measures as teams report them: numerator/denominator or value,
+    and a team's ``note``. Optional column ``change_introduced`` (true/false, default
+    false): true in the month the team introduced a change (a new routine); the run chart
+    then starts a new part there, with its own centre line, and its text compares the
+    levels before and after. Files without the column still load (it is filled with
+    false).
 progress
     IHI progress scores (0.5..5.0 in steps of 0.5) by faculty and by the team itself.
 networks, municipalities, waves, measure_catalogue
     Reference tables.
+
+An optional column (``Column.optional``) may be left out of a file; :func:`validate_table`
+adds it with its default.
 rejections
     Optional; written by importers: every input row that could not be used, and why.
 """

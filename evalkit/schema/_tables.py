@@ -93,7 +93,9 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     description: str = ""
-    optional: bool = False  # may be left out of a file; then read as all empty (null)
+    optional: bool = False
+    """An optional column may be left out of a file; it is then filled with ``default``."""
+    default: Any = None
 
     def expectation(self) -> str:
         parts = [dtype_words(self.dtype)]
@@ -248,7 +250,11 @@ TABLES: Final[dict[str, Table]] = {
                     pl.Boolean(),
                     nullable=True,
                     optional=True,
-                    description="optional: true on the month the team introduced a change",
+                    default=False,
+                    description=(
+                        "optional: true in the month the team introduced a change; the run "
+                        "chart starts a new part there (own centre line and limits)"
+                    ),
                 ),
             ),
             key=("team_id", "measure_id", "period"),

@@ -21,29 +21,14 @@ def _coerce_column(series: pl.Series, col: Column, file: str) -> pl.Series:
         return series
     if series.dtype == pl.Null:
         return pl.Series(col.name, [None] * series.len(), dtype=col.dtype)
-    if col.dtype == pl.String and series.dtype.is_numeric():
-        # A number where text belongs (waves.wave as 2025, municipality_id as 301) would be
-        # cast silently and fail far from here, or lose a leading zero: refuse it.
-        raise SchemaError(
-            f"{file}: column {col.name!r} holds {dtype_words(series.dtype)}, expected {col.expectation()} "
-            f"(write it as text, e.g. {str(series.drop_nulls()[0]) if series.drop_nulls().len() else ''!r})",
-            file=file, column=col.name, expected=col.expectation(),
-        )
-    if col.dtype.is_integer() and series.dtype.is_float():
-        # polars truncates 3.5 to 3 when it casts: a Likert code must be a whole number.
-        fractional = (series.is_nan() | series.is_infinite() | (series != series.floor())).fill_null(False)
-        if fractional.any():
-            i = _first_offender(series.to_frame(), fractional)
-            raise SchemaError(
-                f"{file}, row {i + 1}, column {col.name!r}: value {series[i]!r} is not a whole number "
-                f"(expected {col.expectation()})",
-                file=file, row=i + 1, column=col.name, value=series[i], expected=col.expectation(),
-            )
     try:
         return series.cast(col.dtype, strict=True)
     except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError):
         pass
-    cast = series.cast(col.dtype, strict=False)
+    try:
+        cast = series.cast(col.dtype, strict=False)
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError):
+        cast = pl.Series(col.name, [None] * series.len(), dtype=col.dtype)  # e.g. text to true/false
     bad = cast.is_null() & series.is_not_null()
     if not bad.any():  # pragma: no cover - strict failed but lenient found nothing
         raise SchemaError(
@@ -112,7 +97,8 @@ def validate_table(frame: pl.DataFrame, table: str | Table, *, file: str | None 
     """Check ``frame`` against a canonical table's schema and return it with exact types.
 
     Columns are put in schema order and cast to the schema's types; extra columns are an
-    error (nothing is dropped silently).
+    error (nothing is dropped silently). An optional column (``Column.optional``) may be
+    missing: it is then added with its default, so old data without it still loads.
 
     Parameters
     ----------
@@ -149,7 +135,9 @@ def validate_table(frame: pl.DataFrame, table: str | Table, *, file: str | None 
     names = [c.name for c in spec.columns]
     absent_optional = [c for c in spec.columns if c.optional and c.name not in frame.columns]
     if absent_optional:
-        frame = frame.with_columns(pl.lit(None, dtype=c.dtype).alias(c.name) for c in absent_optional)
+        frame = frame.with_columns(
+            pl.lit(c.default, dtype=c.dtype).alias(c.name) for c in absent_optional
+        )
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise SchemaError(

@@ -39,7 +39,10 @@ def measure_chart(
     Each panel shows the data line and points, the centre line per part (dashed
     vermillion when the runs rules signal), the control limits (p- and i-charts), the
     target (dotted green) and the teams' notes; points outside the limits are orange
-    and larger.
+    and larger. A part starts at each marked change (the measures' ``change_introduced``)
+    and has its own centre line. A legend under the panels (a Vega-Lite legend, drawn in
+    static SVG too) names each of these; the limits and the target only where the chart
+    has them.
 
     Parameters
     ----------
@@ -91,14 +94,66 @@ def measure_chart(
     data = rows.select(*MEASURE_COLUMNS)
     is_share = unit == "percent"
     unit_title = _t("score_unit", language) if unit == "score" else _t(unit, language)
-    chart = _measure_layout(is_share, unit_title, language, columns, panel_width, panel_height)
+    chart = _measure_layout(
+        is_share, unit_title, language, columns, panel_width, panel_height, *_legend_needs(rows)
+    )
     chart = chart.properties(title=label, description=description)
     chart.data = data
     return DescribedChart(chart, description)
 
 
+def _legend(language: Language, has_limits: bool, has_target: bool) -> alt.Chart:
+    """A layer without marks whose colour and shape scales give the chart its legend:
+    what the line, the centre line (plain and at a sign of change), the limits, the
+    target and the highlighted points are. A Vega-Lite legend, drawn in static SVG too."""
+    solid, dashed, dotted = [1, 0], [6, 4], [2, 2]
+    entries = [
+        ("data", "circle", PALETTE["data"], solid),
+        ("centre", "stroke", PALETTE["centre"], solid),
+        ("signal", "stroke", PALETTE["runs_signal"], dashed),
+    ]
+    if has_limits:
+        entries += [
+            ("limits", "stroke", PALETTE["limits"], solid),
+            ("outside", "circle", PALETTE["sigma_signal"], solid),
+        ]
+    if has_target:
+        entries.append(("target", "stroke", PALETTE["target"], dotted))
+    names = [_t(f"legend_{key}", language) for key, *_ in entries]
+    title = _t("legend_title", language)
+    legend: alt.Chart = (
+        alt.Chart()
+        .transform_filter("false")
+        .mark_point(filled=False, strokeWidth=2)
+        .encode(
+            color=alt.Color(
+                "legend:N",
+                title=title,
+                scale=alt.Scale(domain=names, range=[colour for _, _, colour, _ in entries]),
+                legend=alt.Legend(
+                    orient="bottom", direction="horizontal", columns=3, symbolStrokeWidth=2, labelLimit=360
+                ),
+            ),
+            shape=alt.Shape(
+                "legend:N", title=title, scale=alt.Scale(domain=names, range=[shape for _, shape, _, _ in entries])
+            ),
+            strokeDash=alt.StrokeDash(
+                "legend:N", title=title, scale=alt.Scale(domain=names, range=[dash for *_, dash in entries])
+            ),
+        )
+    )
+    return legend
+
+
 def _measure_layout(
-    is_share: bool, unit_title: str, language: Language, columns: int, panel_width: int, panel_height: int
+    is_share: bool,
+    unit_title: str,
+    language: Language,
+    columns: int,
+    panel_width: int,
+    panel_height: int,
+    has_limits: bool = True,
+    has_target: bool = True,
 ) -> alt.FacetChart:
     """The measure chart without its data (a named dataset), title or description."""
     y_axis = alt.Axis(format=".0%") if is_share else alt.Axis()
@@ -147,10 +202,12 @@ def _measure_layout(
     )
     notes = (
         base.transform_filter("isValid(datum.note) && datum.note !== ''")
-        .mark_text(align="left", dx=4, dy=-10, fontSize=9, color="#333333")
+        .mark_text(align="left", dx=4, dy=-10, fontSize=9, color="#333333", limit=panel_width // 2)
         .encode(x=x, y=y_of("y"), text="note:N")
     )
-    layers = alt.layer(*limits, centre, target, line, points, notes).properties(
+    layers = alt.layer(
+        *limits, centre, target, line, points, notes, _legend(language, has_limits, has_target)
+    ).properties(
         width=panel_width, height=panel_height
     )
     chart: alt.FacetChart = (
@@ -164,11 +221,25 @@ def _measure_layout(
     return chart
 
 
+def _legend_needs(rows: pl.DataFrame) -> tuple[bool, bool]:
+    """Whether the legend needs the limits (p- and i-charts) and the target."""
+    return bool(rows["chart"][0] != "run"), bool(rows["target"].is_not_null().any())
+
+
 @template
 def _measure_template(
-    is_share: bool, unit_title: str, language: Language, columns: int, panel_width: int, panel_height: int
+    is_share: bool,
+    unit_title: str,
+    language: Language,
+    columns: int,
+    panel_width: int,
+    panel_height: int,
+    has_limits: bool,
+    has_target: bool,
 ) -> str:
-    spec = _measure_layout(is_share, unit_title, language, columns, panel_width, panel_height).to_dict(validate=False)
+    spec = _measure_layout(
+        is_share, unit_title, language, columns, panel_width, panel_height, has_limits, has_target
+    ).to_dict(validate=False)
     return json.dumps(spec)
 
 
@@ -217,7 +288,9 @@ def measure_chart_spec(
     unit = str(first["unit"])
     unit_title = _t("score_unit", language) if unit == "score" else _t(unit, language)
     spec: dict[str, Any] = json.loads(
-        _measure_template(unit == "percent", unit_title, language, columns, panel_width, panel_height)
+        _measure_template(
+            unit == "percent", unit_title, language, columns, panel_width, panel_height, *_legend_needs(rows)
+        )
     )
     spec["title"] = str(first[f"label_{language}"] or measure_id)
     spec["description"] = description

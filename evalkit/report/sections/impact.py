@@ -13,7 +13,7 @@ from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 from evalkit.report.sections.survey_figures import index_by_role_figure, likert_figure
 from evalkit.report.sections.survey_sides import sides_figure
-from evalkit.runchart import chart_summary
+from evalkit.runchart import chart_summary, series_changes
 
 
 def impact(ctx: ReportContext) -> Section:
@@ -35,7 +35,7 @@ def impact(ctx: ReportContext) -> Section:
         rows = charts.filter(pl.col("measure_id") == measure_id)
         spec, description = measure_chart_spec(rows, measure_id=measure_id, language=ctx.lang, columns=3, panel_width=230)
         title = str(spec["title"])
-        section.add(ctx.figure(spec, title, description, measure_table(ctx, rows, title), f"measures.{measure_id}", source="measures"))
+        section.add(ctx.figure(spec, title, description, measure_table(ctx, rows, title, measure_id), f"measures.{measure_id}", source="measures"))
     progress = ctx.unit_progress()
     if progress.height:
         spec, description = progress_chart_spec(progress, language=ctx.lang, columns=3, panel_width=230)
@@ -44,21 +44,34 @@ def impact(ctx: ReportContext) -> Section:
     return section
 
 
-def measure_table(ctx: ReportContext, rows: pl.DataFrame, title: str) -> Table:
+def measure_table(ctx: ReportContext, rows: pl.DataFrame, title: str, measure_id: str) -> Table:
     summary = chart_summary(rows)
+    # the series' finding, as its sentence says it (a marked change is judged on the whole series)
+    findings = {r["team_id"]: r for r in series_changes(rows).iter_rows(named=True)}
+    unit_of = str(rows["unit"][0]) if "unit" in rows.columns and rows.height else "count"
     cells = []
     for r in summary.iter_rows(named=True):
         unit = f"team:{r['team_id']}"
+        # one figure id per measure and part, so that no two cells share unit, wave and figure
+        part = "" if r["part"] == 1 else f".part{r['part']}"
+        fig = f"measures.{measure_id}{part}"
         mk = partial(Mark, unit, ctx.wave, source="measures")
         cells.append([
             Cell(str(r.get("team_name", r["team_id"])), header=True),
-            Cell(str(r.get("part", 1)), mk("measures.part"), numeric=True),
-            Cell(str(r.get("n_useful", "")), mk("measures.n_useful"), numeric=True),
-            Cell(format_value(r.get("centre"), str(r.get("unit", "count")), ctx.lang), mk("measures.centre"), numeric=True),
-            Cell(ctx.t("yes" if r.get("runs_signal") else "no"), mk("measures.runs_signal")),
-            Cell(str(r.get("n_sigma_signals", r.get("sigma_signals", 0))), mk("measures.sigma_signals"), numeric=True),
+            Cell(str(r.get("part", 1)), mk(f"{fig}.part"), numeric=True),
+            Cell(str(r.get("n_useful", "")), mk(f"{fig}.n_useful"), numeric=True),
+            Cell(format_value(r.get("centre"), unit_of, ctx.lang), mk(f"{fig}.centre"), numeric=True),
+            Cell(_finding(ctx, findings[r["team_id"]]), mk(f"measures.{measure_id}.runs_signal")),
+            # the same count as the text's "N points lie outside the limits" (chart_summary's sigma_signal)
+            Cell(str(r["sigma_signal"]), mk(f"{fig}.sigma_signals"), numeric=True),
         ])
     return Table(title, [ctx.t("team"), ctx.t("part"), ctx.t("useful_points"), ctx.t("centre"), ctx.t("runs_signal"), ctx.t("sigma_signals")], cells)
+
+
+def _finding(ctx: ReportContext, change: dict[str, object]) -> str:
+    if not change["signal"]:
+        return ctx.t("no")
+    return ctx.t(f"runchart_table_{change['direction']}") if change["direction"] else ctx.t("yes")
 
 
 def progress_table(ctx: ReportContext, progress: pl.DataFrame, title: str) -> Table:

@@ -10,6 +10,7 @@ from evalkit.report.context import ReportContext
 from evalkit.report.section import Section
 from evalkit.report.sections.municipalities import municipalities_table
 from evalkit.report.sections.survey_figures import item_range
+from evalkit.runchart import series_changes
 
 
 def key_figures(ctx: ReportContext) -> Section:
@@ -42,16 +43,15 @@ def key_figures(ctx: ReportContext) -> Section:
         ))
     charts = ctx.unit_charts()
     if charts.height:
-        latest = charts.filter(pl.col("part") == pl.col("part").max().over("team_id", "measure_id"))
-        series = latest.group_by("team_id", "measure_id").agg(pl.col("runs_signal").any(), pl.col("n_useful").max())
-        enough = series.filter(pl.col("n_useful") >= 10)
-        signals = int(enough["runs_signal"].sum())
-        cards.append(blocks.Card(
-            ctx.t("card_signals"),
-            f"{signals}",
-            ctx.t("of_series", n=enough.height),
-            Mark(ctx.unit_key, ctx.wave, "measures.runs_signals", "measures", n=enough.height),
-        ))
+        # the same findings as the run charts' sentences (improvements and deteriorations apart)
+        enough = series_changes(charts).filter(pl.col("enough"))
+        for direction, key, figure in (("improvement", "runchart_card_better", "measures.improvements"),
+                                       ("deterioration", "runchart_card_worse", "measures.deteriorations")):
+            k = enough.filter(pl.col("signal") & (pl.col("direction") == direction)).height
+            cards.append(blocks.Card(
+                ctx.t(key), f"{k}", ctx.t("of_series", n=enough.height),
+                Mark(ctx.unit_key, ctx.wave, figure, "measures", n=enough.height),
+            ))
     section.add(blocks.cards(cards))
     eq = ctx.rows("indices", role_group="all", dimension="equality")
     if eq.height and not eq["suppressed"][0] and eq["share_favourable"][0] is not None:
