@@ -257,7 +257,7 @@ def test_points_outside_the_limits_are_one_number_in_text_and_table(
         page,
     )
     assert figures
-    seen = 0
+    seen = lines = 0
     for measure_id, desc, body in figures:
         in_table: dict[str, int] = {}
         for team, cells in re.findall(r'<th scope="row">([^<]*)</th>(.*?)</tr>', body):
@@ -270,4 +270,8 @@ def test_points_outside_the_limits_are_one_number_in_text_and_table(
             said = re.search(r"(\d+) (?:punkt|punkter|point|points) (?:ligger|lies|lie) utenfor|(\d+) points? lies? outside", line)
             assert (int(next(g for g in said.groups() if g)) if said else 0) == in_table[team], line
             seen += bool(said)
-    assert seen, "no page sentence about points outside the limits"
+            lines += 1
+    # Every team line agrees with its table row. (With the realistic sample's marked
+    # changes each part has its own limits, and Øst's 2026 charts have no point outside
+    # them: seen may be 0; the text then must not claim any, which the loop checks.)
+    assert lines >= len(figures), "every figure has a line per team"
