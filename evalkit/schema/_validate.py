@@ -21,6 +21,24 @@ def _coerce_column(series: pl.Series, col: Column, file: str) -> pl.Series:
         return series
     if series.dtype == pl.Null:
         return pl.Series(col.name, [None] * series.len(), dtype=col.dtype)
+    if col.dtype == pl.String and series.dtype.is_numeric():
+        # A number where text belongs (waves.wave as 2025, municipality_id as 301) would be
+        # cast silently and fail far from here, or lose a leading zero: refuse it.
+        raise SchemaError(
+            f"{file}: column {col.name!r} holds {dtype_words(series.dtype)}, expected {col.expectation()} "
+            f"(write it as text, e.g. {str(series.drop_nulls()[0]) if series.drop_nulls().len() else ''!r})",
+            file=file, column=col.name, expected=col.expectation(),
+        )
+    if col.dtype.is_integer() and series.dtype.is_float():
+        # polars truncates 3.5 to 3 when it casts: a Likert code must be a whole number.
+        fractional = (series.is_nan() | series.is_infinite() | (series != series.floor())).fill_null(False)
+        if fractional.any():
+            i = _first_offender(series.to_frame(), fractional)
+            raise SchemaError(
+                f"{file}, row {i + 1}, column {col.name!r}: value {series[i]!r} is not a whole number "
+                f"(expected {col.expectation()})",
+                file=file, row=i + 1, column=col.name, value=series[i], expected=col.expectation(),
+            )
     try:
         return series.cast(col.dtype, strict=True)
     except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError):
