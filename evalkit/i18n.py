@@ -231,8 +231,8 @@ def fmt_interval(
     lo = fmt_number(low * scale, language, decimals)
     hi = fmt_percent(high, language, decimals) if percent else fmt_number(high, language, decimals)
     negative = round(settle(low * scale), decimals) < 0 or round(settle(high * scale), decimals) < 0
-    separator = {"nb": " til ", "nn": " til ", "en": " to "}[language] if negative else "–"
-    prefix = ("95\u00a0% KI " if language in ("nb", "nn") else "95% CI ") if label else ""
+    separator = f" {text('interval_to', language)} " if negative else "–"
+    prefix = f"{text('interval_label', language)} " if label else ""
     return f"{prefix}{lo}{separator}{hi}"
 
 
