@@ -29,12 +29,17 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evalkit.canonical import REFERENCE_READ
 from evalkit.metrics.prepare import FRAME_NAMES, Prepared
+from evalkit.schema import TABLES
 from evalkit.units import TOP, Hierarchy, UnitKey, keys_frame
 
 SETTINGS_FILE: Final = "settings.json"
 PARTITIONS_FILE: Final = "partitions.parquet"
 STORE_FORMAT: Final = 1
+REFERENCE_DIR: Final = "reference"
+"""The store's copy of the data folder's reference tables (and team register): a unit
+rendered from the store reads names, waves and teams here, not from the data folder."""
 _ALL: Final = "all"
 
 
@@ -70,11 +75,13 @@ def _with_partition(name: str, frame: pl.DataFrame, parts: pl.DataFrame) -> pl.D
     return out.with_columns(pl.col("partition").fill_null(_ALL)).rename({"partition": "_partition"})
 
 
-def write_store(prepared: Prepared, folder: str | os.PathLike[str], *, input_hash: str) -> None:
+def write_store(prepared: Prepared, folder: str | os.PathLike[str], *, input_hash: str,
+                reference_from: str | os.PathLike[str] | None = None) -> None:
     """Write ``prepared`` (the whole data set's) to ``folder``, replacing what is there.
 
     Files are written to a temporary folder beside ``folder`` and moved into place, so
-    a reader never sees half a store.
+    a reader never sees half a store. ``reference_from``: a canonical data folder whose
+    reference tables are copied into the store (:data:`REFERENCE_DIR`).
 
     Examples
     --------
@@ -109,6 +116,11 @@ def write_store(prepared: Prepared, folder: str | os.PathLike[str], *, input_has
         }
         (tmp / SETTINGS_FILE).write_text(json.dumps(settings, indent=2, sort_keys=True, default=str),
                                          encoding="utf-8")
+        if reference_from is not None:
+            (tmp / REFERENCE_DIR).mkdir()
+            for name in REFERENCE_READ:
+                shutil.copyfile(Path(reference_from) / TABLES[name].file_name,
+                                tmp / REFERENCE_DIR / TABLES[name].file_name)
         if root.exists():
             old = root.with_name(f".{root.name}.old")
             if old.exists():
@@ -245,3 +257,9 @@ def unit_hash(folder: str | os.PathLike[str], unit_level: str, unit_id: str) -> 
         digest.update(json.dumps({k: str(v) for k, v in frame.schema.items()}).encode())
         digest.update(frame.write_csv().encode())
     return digest.hexdigest()
+
+
+def store_reference(folder: str | os.PathLike[str]) -> Path | None:
+    """The store's copy of the reference tables, or None for a store written without one."""
+    path = Path(folder) / REFERENCE_DIR
+    return path if path.is_dir() else None

@@ -91,3 +91,29 @@ def test_rewrite_replaces_atomically(prepared: Prepared, tmp_path: Path) -> None
     write_store(prepared, folder, input_hash="b")
     assert read_settings(folder)["input_hash"] == "b"
     assert not list(tmp_path.glob(".s.*"))
+
+
+def test_a_unit_rendered_from_the_store_reads_the_stores_reference_tables(tmp_path: Path) -> None:
+    """Item 6 of the house issue: from a batch's store, a unit does not re-read the data
+    folder's reference tables; it reads the copy the store took when it was built."""
+    import shutil
+
+    from evalkit import canonical
+    from evalkit.metrics import prepare
+    from evalkit.report import municipality_report
+    from evalkit.store import REFERENCE_DIR, write_store
+
+    repo = Path(__file__).resolve().parents[1]
+    data = tmp_path / "data"
+    shutil.copytree(repo / "data" / "sample", data)
+    prepared = prepare(canonical.load(data), wave="2026", compare_wave="2025", min_unit_n=10, min_cell_n=5)
+    store = tmp_path / "store"
+    write_store(prepared, store, input_hash="test", reference_from=data)
+    assert sorted(p.name for p in (store / REFERENCE_DIR).iterdir()) == sorted(
+        f"{name}.parquet" for name in ("networks", "municipalities", "teams", "waves", "measure_catalogue"))
+    for name in ("networks", "municipalities", "waves"):  # the data folder loses its reference tables
+        (data / f"{name}.parquet").unlink()
+    report = municipality_report(municipality_id="0301", wave="2026", compare_wave="2025", data_dir=str(data),
+                                 prepared_dir=str(store), min_unit_n=10, min_cell_n=5)
+    assert report.context.unit_name == "Oslo"
+    assert report.context.parent_name == "Læringsnettverk Øst"

@@ -164,7 +164,7 @@ def ensure_store(plan: BatchPlan, work: Path) -> StoreState:
         min_unit_n=int(s.get("min_unit_n", 10)),
         min_cell_n=int(s.get("min_cell_n", 5)),
     )
-    write_store(prepared, folder, input_hash=input_hash)
+    write_store(prepared, folder, input_hash=input_hash, reference_from=plan.data_dir)
     keys = [(u.level, u.unit_id) for _, u in plan.units()]
     computed = {f"{level}:{uid}": d for (level, uid), d in slice_digests(prepared, keys).items()}
     write_atomic(work / DIGESTS_FILE,

@@ -27,8 +27,15 @@ def open_context(params: NetworkParameters | MunicipalityParameters) -> ReportCo
     data_dir = Path(params.data_dir).expanduser()
     if not data_dir.is_dir():
         raise ParameterError(f"data_dir: folder {str(data_dir)!r} does not exist")
+    # From a batch's store, the unit reads the store's copy of the reference tables
+    # (the data folder's, copied when the store was built), not the data folder again.
+    source = data_dir
+    if params.prepared_dir is not None:
+        from evalkit.store import store_reference
+
+        source = store_reference(params.prepared_dir) or data_dir
     try:
-        ref = read_reference(data_dir, validate=False)
+        ref = read_reference(source, validate=False)
     except MissingTableError as exc:
         raise ParameterError(
             f"data_dir: {data_dir} is not a canonical data folder ({exc.path.name} is missing)"
