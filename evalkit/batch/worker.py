@@ -140,7 +140,11 @@ def is_startup_fault(exc: BaseException) -> bool:
 def _export(nb: Any) -> str:
     from evalkit import render
 
-    return render.export_html(nb)
+    # Drawn charts are kept by spec hash beside the batch's bundle cache (its work folder),
+    # so a chart drawn for one unit is read, not drawn again, by the next.
+    bundle_cache = os.environ.get(BUNDLE_CACHE_ENV)
+    svg_cache = Path(bundle_cache).parent / "svg" if bundle_cache else None
+    return render.export_html(nb, svg_cache=svg_cache)
 
 
 def run_task(task: UnitTask) -> UnitOutcome:
