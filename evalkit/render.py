@@ -285,11 +285,19 @@ def draw_svg(spec: dict[str, Any], lang: Language, cache_dir: Path | None = None
 
 
 _SVG_UNUSED = re.compile(r' (?:aria-[a-z]+|role|class|pointer-events)="[^"]*"')
-_SVG_HIDDEN = re.compile(r'<path[^>]*display="none"[^>]*/>')
-_SVG_NO_OPS = re.compile(r' (?:opacity="1"|transform="translate\(0,0\)")')
+_SVG_HIDDEN = re.compile(r'<path[^>]*(?:display="none"|d="M0,0h0v0h0Z")[^>]*/>')
+_SVG_EMPTY_GROUP = re.compile(r"<g>(?:<g>)*(?:</g>)+")
+_SVG_NO_OPS = re.compile(r' (?:opacity="1"|stroke-width="1"|transform="translate\(0,0\)")')
+_SVG_LINE_ZERO = re.compile(r'(<line\b[^>]*?) (?:x1|y1|x2|y2)="0"')
 _SVG_CIRCLE = re.compile(r'<path([^>]*?) d="M([\d.]+),0A\2,\2,0,1,1,-\2,0A\2,\2,0,1,1,\2,0Z?"')
 _SVG_GEOMETRY = re.compile(r'( (?:d|transform|points|x|y|x1|x2|y1|y2|cx|cy|r)=")([^"]*)"')
 _SVG_DIGITS = re.compile(r"(\d\.\d)\d+")
+
+
+def _balanced(m: re.Match[str]) -> str:
+    """Empty groups dropped; end tags of the groups around them kept."""
+    text = m.group()
+    return "</g>" * (text.count("</g>") - text.count("<g>"))
 
 
 def slim_svg(svg: str) -> str:
@@ -302,14 +310,23 @@ def slim_svg(svg: str) -> str:
     --------
     >>> slim_svg('<svg class="marks" width="10"><g role="graphics-object" aria-hidden="true">'
     ...          '<path class="foreground" d="" display="none"/><path d="M0.12345,1.5L2,3"/>'
+    ...          '<g><g role="graphics-object"><path d="M0,0h0v0h0Z"/></g></g><line x2="0" y2="-5" stroke-width="1"/>'
     ...          '<path transform="translate(3,4)" d="M2.7,0A2.7,2.7,0,1,1,-2.7,0A2.7,2.7,0,1,1,2.7,0" opacity="1"/>'
     ...          '<text font-family="A, sans-serif" font-size="12px">1.25</text></g></svg>')
-    '<svg width="10" font-family="A, sans-serif"><g><path d="M0.1,1.5L2,3"/><circle transform="translate(3,4)" r="2.7"/><text font-size="12px">1.25</text></g></svg>'
+    '<svg width="10" font-family="A, sans-serif"><g><path d="M0.1,1.5L2,3"/><line y2="-5"/><circle transform="translate(3,4)" r="2.7"/><text font-size="12px">1.25</text></g></svg>'
     """
     fonts = set(re.findall(r' font-family="([^"]*)"', svg))
     svg = _SVG_HIDDEN.sub("", _SVG_UNUSED.sub("", svg))
     svg = _SVG_GEOMETRY.sub(lambda m: m.group(1) + _SVG_DIGITS.sub(r"\1", m.group(2)) + '"', svg)
-    svg = _SVG_CIRCLE.sub(r'<circle\1 r="\2"', _SVG_NO_OPS.sub("", svg))
+    if re.search(r"<(?:svg|g)\b[^>]*stroke-width", svg) is None:  # "1" is then the default
+        svg = _SVG_NO_OPS.sub("", svg)
+    else:
+        svg = _SVG_NO_OPS.sub(lambda m: "" if "stroke-width" not in m.group() else m.group(), svg)
+    svg = _SVG_CIRCLE.sub(r'<circle\1 r="\2"', svg)
+    while (zeroed := _SVG_LINE_ZERO.sub(r"\1", svg)) != svg:
+        svg = zeroed
+    while (emptied := _SVG_EMPTY_GROUP.sub(_balanced, svg)) != svg:
+        svg = emptied
     if len(fonts) == 1:
         font = fonts.pop()
         svg = svg.replace(f' font-family="{font}"', "").replace(">", f' font-family="{font}">', 1)
