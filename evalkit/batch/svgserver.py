@@ -2,7 +2,7 @@
 
 vl-convert's JavaScript runtime takes ~0.6 s to start and does not survive a fork, so a
 unit forked from the warm fork server would start it anew for every page. Instead the
-fork server starts one drawing process (a fresh interpreter, :func:`serve`) that keeps
+fork server starts drawing processes (fresh interpreters, :func:`serve`) that keep
 vl-convert warm; units send it their specs over a Unix socket (:func:`draw`) and fall
 back to drawing in their own process when it is not there. It ends when the fork server
 that started it is gone.
@@ -22,21 +22,25 @@ from pathlib import Path
 from typing import Any
 
 SVG_SERVER_ENV = "EVALKIT_BATCH_SVG_SERVER"
-"""Environment variable: the drawing process's socket (set by the fork server)."""
+"""Environment variable: the drawing processes' sockets (set by the fork server); a unit
+uses one of them, by its process id."""
 _KEY = b"evalkit-svg"
 _WAIT = 5.0
 _lock = threading.Lock()
 _connection: Connection | None = None
 
 
-def start() -> None:
-    """Start the drawing process (in the fork server) and tell later units its address."""
+def start(processes: int | None = None) -> None:
+    """Start the drawing processes (in the fork server; one per core: drawing is most of
+    a page's work) and tell later units their addresses."""
     if os.environ.get(SVG_SERVER_ENV):
         return
-    address = str(Path(tempfile.mkdtemp(prefix="evalkit-svg-")) / "s")
-    code = f"from evalkit.batch.svgserver import serve; serve({address!r}, {os.getpid()})"
-    subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, start_new_session=False)
-    os.environ[SVG_SERVER_ENV] = address
+    folder = Path(tempfile.mkdtemp(prefix="evalkit-svg-"))
+    addresses = [str(folder / str(i)) for i in range(processes or os.cpu_count() or 1)]
+    for address in addresses:
+        code = f"from evalkit.batch.svgserver import serve; serve({address!r}, {os.getpid()})"
+        subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
+    os.environ[SVG_SERVER_ENV] = os.pathsep.join(addresses)
 
 
 def _handle(conn: Connection) -> None:
@@ -68,7 +72,7 @@ def serve(address: str, parent: int) -> None:
             time.sleep(0.5)
         Path(address).unlink(missing_ok=True)
         with contextlib.suppress(OSError):
-            Path(address).parent.rmdir()
+            Path(address).parent.rmdir()  # the last one out
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
@@ -87,7 +91,8 @@ def draw(spec: dict[str, Any], lang: Any) -> str:
     from evalkit.render import vl_draw
 
     global _connection
-    address = os.environ.get(SVG_SERVER_ENV)
+    addresses = os.environ.get(SVG_SERVER_ENV, "").split(os.pathsep)
+    address = addresses[os.getpid() % len(addresses)]
     if _connection is None and address:
         deadline = time.monotonic() + _WAIT
         while _connection is None and time.monotonic() < deadline:
