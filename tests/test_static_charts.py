@@ -212,3 +212,30 @@ def test_slim_svg_draws_the_same_picture() -> None:
     png_a = vl_convert.svg_to_png(svg)
     png_b = vl_convert.svg_to_png(slim)
     assert len(png_a) > 100 and png_b[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_audit_reads_the_drawing_and_flags_a_count_of_no_visible_row(tmp_path: Path) -> None:
+    from evalkit.figure import Cell, Figure, Mark, Table
+    from tests.test_audit import audit_one, chart_spec, clean_parts, page, row, rules
+
+    rows = [row("Alle", 74.0, 20), row("Tjenestesiden", 77.0, 15), row("Brukersiden", None, None, True)]
+    cells = [[Cell(str(r["category"]), header=True),
+              Cell("–" if r["suppressed"] else str(r["estimate"]),
+                   Mark("municipality:0301", "2026", f"equality.index_by_role.{r['category']}", "survey",
+                        r["n"], r["suppressed"]), numeric=True)] for r in rows]
+
+    def figure(drawn_n: int) -> str:
+        svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g><text>n = 20</text><text>n = 15</text>'
+               f"<text>n = {drawn_n}</text></g></svg>")
+        return Figure(spec=chart_spec(rows), title="Indeks etter rolle", description="Alle: 74.",
+                      table=Table("Indeks etter rolle", ["Rolle", "Indeks"], cells),
+                      mark=Mark("municipality:0301", "2026", "equality.index_by_role", "survey"),
+                      numbers_label="Tallene bak figuren", static_svg=svg, chart_id="ek-chart-7").html()
+
+    _, clean = audit_one(tmp_path, page(*clean_parts(), figure(15)), name="clean.html")
+    assert "suppressed-with-n" not in rules(clean)
+    # 4: the count of the suppressed user side, drawn although its row is suppressed.
+    _, leak = audit_one(tmp_path, page(*clean_parts(), figure(4)), name="leak.html")
+    assert "suppressed-with-n" in rules(leak)
+    finding = next(f for f in leak.findings if f.rule == "suppressed-with-n")
+    assert "n = 4" in finding.message and "ek-chart-7" in finding.element
