@@ -208,29 +208,50 @@ class Figure:
             digest = hashlib.sha1(_script_json(self.spec).encode("utf-8")).hexdigest()[:10]
             self.chart_id = f"ek-chart-{digest}"
 
-    def html(self, with_spec: bool = True) -> str:
-        static = (
-            f'<div class="ek-static" aria-hidden="true">{self.static_svg}</div>' if self.static_svg else ""
-        )
+    def _parts(self, with_spec: bool = True) -> tuple[str, str]:
+        """The figure's markup before and after the place of its static drawing."""
         spec = (
             f'<script type="application/json" class="ek-spec" data-target="{self.chart_id}" '
             f'data-label="{esc(self.title)}">{_script_json(self.spec)}</script>'
             if with_spec
             else ""
         )
-        return (
+        head = (
             f'<figure class="ek-figure" id="{self.chart_id}-figure" {self.mark.attrs()}>'
             f'<figcaption><span class="ek-figure-title">{esc(self.title)}</span> '
             f'<span class="ek-desc">{esc(self.description).replace(chr(10), "<br>")}</span></figcaption>'
             f'<div class="ek-chart" id="{self.chart_id}" tabindex="0" role="group" '
-            f'aria-label="{esc(self.title)}"></div>{static}'
+            f'aria-label="{esc(self.title)}"></div>'
+        )
+        tail = (
             f'<details class="ek-numbers" open><summary>{esc(self.numbers_label)}</summary>'
             f"{self.table.html()}</details>{spec}</figure>"
         )
+        return head, tail
+
+    def html(self, with_spec: bool = True) -> str:
+        """The figure; a static drawing given as ``static_svg`` sits after the chart's
+        box (the page export draws one for every figure without it)."""
+        head, tail = self._parts(with_spec)
+        static = (
+            f'<div class="ek-static" aria-hidden="true">{self.static_svg}</div>'
+            if self.static_svg
+            else ""
+        )
+        return head + static + tail
+
+    def page_output(self) -> dict[str, Any]:
+        """The figure's page output: its markup and, unless it has its drawing, the spec
+        and the place where the page export puts the static SVG (``static``)."""
+        if self.static_svg:
+            return {"html": self.html(), "spec_count": 1}
+        head, tail = self._parts()
+        return {"html": head + tail, "spec_count": 1,
+                "static": {"at": len(head), "label": self.title, "spec": self.spec}}
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return {
-            FIGURE_MIME: {"html": self.html(), "spec_count": 1},
+            FIGURE_MIME: self.page_output(),
             LAB_VEGALITE_MIME: self.spec,
             "text/plain": f"{self.title}: {self.description}",
         }

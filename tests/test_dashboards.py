@@ -117,7 +117,9 @@ def test_charts_render_offline_without_errors(browser, pages, run_file: str) -> 
     figures = page.query_selector_all("figure.ek-figure")
     assert figures
     for figure in figures:
-        assert figure.query_selector(".ek-chart svg, .ek-chart canvas") is not None
+        # a single chart drawn by Vega-Embed (SVG), small multiples as their static panels
+        assert figure.query_selector(".ek-chart svg, .ek-panels svg") is not None
+        assert figure.query_selector("canvas") is None
     assert requests == []
     assert errors == []
     assert dialogs == []

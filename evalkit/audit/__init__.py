@@ -63,7 +63,8 @@ Rules
     with ``data-n``; a suppressed chart row with a non-null ``n`` or estimate; or a
     suppressed element (or the note of a suppressed key-figure card) whose text shows a
     number other than the audit's two thresholds (``under 5`` is fine with
-    min_cell_n = 5; ``3`` is not).
+    min_cell_n = 5; ``3`` is not); or a chart's static drawing (its inline SVG's text)
+    that writes a count (``n = 4``) which no visible row of the chart's data has.
 ``respondent-id``
     A respondent id from the data (``respondents.respondent_id`` of ``--data`` or of the
     manifest's data folder) anywhere in the page but the chart library: text,

@@ -336,6 +336,9 @@ class PageAudit:
                 figure_text(self, frame, text)
 
     # -- figure markup
+    def open_chart(self) -> Frame | None:
+        return next((f for f in reversed(self.frames) if f is not None and f.kind & CHART), None)
+
     def classify(self, tag: str, attrs: Mapping[str, str], classes: Sequence[str], pos: int) -> Frame | None:
         frame = Frame(tag, classes, pos)
         keep = False

@@ -66,6 +66,8 @@ __all__ = [
 
 _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_SVG_TEXT = re.compile(r"<text\b[^>]*>([^<]*)</text>")
+_N_LABEL = re.compile(r"\bn\s*=\s*(\d+)")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _URL_CLEAN = re.compile(r"[\t\n\r\x00-\x1f]")
 _CSS_URL = re.compile(
@@ -98,6 +100,9 @@ class Page(Protocol):
 
     def ref(self, frame: Frame, extra: str = "", pos: int | None = None) -> Ref:
         """Where ``frame`` is (its line, or the line of ``pos``)."""
+
+    def open_chart(self) -> Frame | None:
+        """The chart figure (``figure.ek-figure``) the walker is in, if any."""
 
 
 @dataclass(frozen=True)
@@ -316,6 +321,9 @@ class SuppressedWithN(Rule):
     id = "suppressed-with-n"
     description = "a suppressed figure that still carries an n or a value"
 
+    def __init__(self) -> None:
+        self._drawn: list[tuple[Frame, list[int]]] = []
+
     @staticmethod
     def numbers(page: Page, text: str) -> list[str]:
         """Numbers in ``text`` other than the thresholds (which a suppressed cell may name)."""
@@ -337,9 +345,29 @@ class SuppressedWithN(Rule):
             page.add(self.id, page.ref(card, " .ek-card-note"),
                      f"the note of a suppressed key figure shows {', '.join(shown)}")
 
+    def drawing(self, page: Page, svg: str, pos: int) -> None:
+        """The counts a chart's static drawing writes ("n = 12"), checked against its spec's
+        visible rows when the spec follows (:meth:`chart_rows`)."""
+        chart = page.open_chart()
+        if chart is None or "n" not in svg:
+            return
+        counts = [int(n) for label in _SVG_TEXT.findall(svg) for n in _N_LABEL.findall(unescape(label))]
+        if counts:
+            self._drawn.append((chart, counts))
+
     def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        drawn = [counts for chart, counts in self._drawn if chart is rows.chart]
+        self._drawn = [(chart, counts) for chart, counts in self._drawn if chart is not rows.chart]
         if rows.error is not None:
             return
+        if drawn:
+            visible = {row["n"] for index, row in numbered_rows(rows.spec)
+                       if index and isinstance(row, dict) and row.get("suppressed") is False and row.get("n") is not None}
+            unknown = sorted({n for counts in drawn for n in counts if n not in visible})
+            if unknown:
+                page.add(self.id, rows.where if rows.chart is None else page.ref(rows.chart, " .ek-static svg"),
+                         f"the chart's drawing shows n = {', '.join(map(str, unknown))}, "
+                         "which no visible row of its data has (a suppressed group's count?)")
         leaks: list[str] = []
         for index, row in numbered_rows(rows.spec):
             if not index or not isinstance(row, dict) or "n" not in row or row.get("suppressed", 0) is not True:

@@ -204,6 +204,12 @@ def _record_template_calls(task_file: Path) -> list[TemplateCall]:
     return calls_back
 
 
+def _svg_server() -> None:
+    from evalkit.batch import svgserver
+
+    svgserver.start()
+
+
 def _wait_for_store() -> bool:
     """A server started while the store is built waits for it (False: it never came,
     or the batch that started this server is gone)."""
@@ -233,7 +239,7 @@ def _templates() -> None:
 def _warm() -> None:
     # Each step on its own: a step that fails (say, a builder whose signature changed)
     # leaves the server a little colder, never broken.
-    for step in (_imports, _texts, _charts, _install_bundle, _exporter, _shell, _templates):
+    for step in (_svg_server, _imports, _texts, _charts, _install_bundle, _exporter, _shell, _templates):
         try:
             step()
         except Exception as exc:

@@ -137,10 +137,13 @@ def is_startup_fault(exc: BaseException) -> bool:
     return any(fault in text for fault in _STARTUP_FAULTS)
 
 
-def _export(nb: Any) -> str:
+def _export(nb: Any, svg_cache: Path | None = None) -> str:
     from evalkit import render
+    from evalkit.batch import svgserver
 
-    return render.export_html(nb)
+    if os.environ.get(svgserver.SVG_SERVER_ENV):
+        render.drawer = svgserver.draw
+    return render.export_html(nb, svg_cache=svg_cache)
 
 
 def run_task(task: UnitTask) -> UnitOutcome:
@@ -176,7 +179,9 @@ def run_task(task: UnitTask) -> UnitOutcome:
         )
         phases["execute"] = time.perf_counter() - start
         mark = time.perf_counter()
-        page = _export(nb)
+        # Drawn charts are kept by spec hash in the work folder (results' parent), so a
+        # chart drawn for one unit is read, not drawn again, by the next.
+        page = _export(nb, Path(task.result).parent.parent / "svg")
         write_atomic(Path(task.staged), page)
         phases["export"] = time.perf_counter() - mark
         phases["cpu"] = time.process_time() - cpu_start
