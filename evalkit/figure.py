@@ -31,7 +31,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from evalkit.i18n import settle
 from evalkit.templating import macro
@@ -173,6 +173,39 @@ def round_floats(value: Any, digits: int = 4) -> Any:
     return value
 
 
+KEPT_FIELDS: Final = frozenset({"n", "suppressed"})
+"""Row fields kept even when the chart does not draw them: the audit reads them."""
+
+
+def without_unused_fields(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec without dataset fields that nothing outside the datasets names (a team's id
+    repeated on 1 244 rows of a progress chart): smaller pages, the same chart.
+
+    A field is kept when its name appears anywhere in the rest of the spec (an encoding,
+    a transform, an expression) or is one of :data:`KEPT_FIELDS`.
+
+    Examples
+    --------
+    >>> spec = {"datasets": {"rows": [{"team_id": "T1", "score": 2.0, "n": 7}]},
+    ...         "data": {"name": "rows"}, "encoding": {"y": {"field": "score"}}}
+    >>> without_unused_fields(spec)["datasets"]
+    {'rows': [{'score': 2.0, 'n': 7}]}
+    """
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict) or not datasets:
+        return spec
+    rest = json.dumps({k: v for k, v in spec.items() if k != "datasets"}, ensure_ascii=False)
+    pruned: dict[str, Any] = {}
+    for name, rows in datasets.items():
+        if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+            pruned[name] = rows
+            continue
+        fields = {key for row in rows for key in row}
+        unused = {f for f in fields if f not in KEPT_FIELDS and f not in rest}
+        pruned[name] = [{k: v for k, v in row.items() if k not in unused} for row in rows] if unused else rows
+    return {**spec, "datasets": pruned}
+
+
 def _check_chart_rows(spec: Mapping[str, Any], figure: str) -> None:
     """Every data row embedded in a chart must say n or suppressed (the audit relies on it)."""
     datasets: list[Iterable[Any]] = list(spec.get("datasets", {}).values())
@@ -201,7 +234,7 @@ class Figure:
     chart_id: str = field(default="")
 
     def __post_init__(self) -> None:
-        self.spec = round_floats(self.spec)
+        self.spec = without_unused_fields(round_floats(self.spec))
         if self.mark.source != "measures":  # improvement measures are not people's answers
             _check_chart_rows(self.spec, self.mark.figure)
         if not self.chart_id:

@@ -255,7 +255,7 @@ _drawn: dict[str, str] = {}
 STATIC_FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 """The static drawing's font: vl-convert measures labels with Liberation Sans, which has
 Arial's (and Helvetica's) widths, so labels fit where the reader has any of the three."""
-SLIM_VERSION = 2
+SLIM_VERSION = 3
 """Part of a drawing's cache key: raise it when :func:`slim_svg` draws differently."""
 NOTE_LIMIT = 120
 """Longest note written into a panel of small multiples, in pixels (the rest: "…")."""
@@ -306,6 +306,15 @@ _SVG_LINE_ZERO = re.compile(r'(<line\b[^>]*?) (?:x1|y1|x2|y2)="0"')
 _SVG_CIRCLE = re.compile(r'<path([^>]*?) d="M([\d.]+),0A\2,\2,0,1,1,-\2,0A\2,\2,0,1,1,\2,0Z?"')
 _SVG_GEOMETRY = re.compile(r'( (?:d|transform|points|x|y|x1|x2|y1|y2|cx|cy|r)=")([^"]*)"')
 _SVG_DIGITS = re.compile(r"(\d\.\d)\d+")
+_SVG_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+def _slim_geometry(m: re.Match[str]) -> str:
+    """A path's outline to whole pixels (the bulk of a drawing: a run chart's line, an
+    area), rounded; other coordinates (points, text, ticks) to 0.1 px."""
+    if m.group(1) == ' d="':
+        return m.group(1) + _SVG_DECIMAL.sub(lambda n: str(round(float(n.group()))), m.group(2)) + '"'
+    return m.group(1) + _SVG_DIGITS.sub(r"\1", m.group(2)) + '"'
 
 
 def _balanced(m: re.Match[str]) -> str:
@@ -317,8 +326,8 @@ def _balanced(m: re.Match[str]) -> str:
 def slim_svg(svg: str) -> str:
     """A smaller drawing that looks the same: no ARIA, roles or classes (the static
     drawing is hidden from assistive technology: the figure's description and table say
-    what it shows), no hidden paths or attributes that change nothing, coordinates to
-    0.1 px, a point as a circle, the font said once.
+    what it shows), no hidden paths or attributes that change nothing, a path's outline
+    to whole pixels and other coordinates to 0.1 px, a point as a circle, the font said once.
 
     Examples
     --------
@@ -327,16 +336,16 @@ def slim_svg(svg: str) -> str:
     ...          '<g><g role="graphics-object"><path d="M0,0h0v0h0Z"/></g></g><line x2="0" y2="-5" stroke-width="1"/>'
     ...          '<path transform="translate(3,4)" d="M2.7,0A2.7,2.7,0,1,1,-2.7,0A2.7,2.7,0,1,1,2.7,0" opacity="1"/>'
     ...          '<text font-family="A, sans-serif" font-size="12px">1.25</text></g></svg>')
-    '<svg width="10" font-family="A, sans-serif"><g><path d="M0.1,1.5L2,3"/><line y2="-5"/><circle transform="translate(3,4)" r="2.7"/><text font-size="12px">1.25</text></g></svg>'
+    '<svg width="10" font-family="A, sans-serif"><g><path d="M0,2L2,3"/><line y2="-5"/><circle transform="translate(3,4)" r="2.7"/><text font-size="12px">1.25</text></g></svg>'
     """
     fonts = set(re.findall(r' font-family="([^"]*)"', svg))
     svg = _SVG_HIDDEN.sub("", _SVG_UNUSED.sub("", svg))
-    svg = _SVG_GEOMETRY.sub(lambda m: m.group(1) + _SVG_DIGITS.sub(r"\1", m.group(2)) + '"', svg)
+    svg = _SVG_CIRCLE.sub(r'<circle\1 r="\2"', svg)
+    svg = _SVG_GEOMETRY.sub(_slim_geometry, svg)
     if re.search(r"<(?:svg|g)\b[^>]*stroke-width", svg) is None:  # "1" is then the default
         svg = _SVG_NO_OPS.sub("", svg)
     else:
         svg = _SVG_NO_OPS.sub(lambda m: "" if "stroke-width" not in m.group() else m.group(), svg)
-    svg = _SVG_CIRCLE.sub(r'<circle\1 r="\2"', svg)
     while (zeroed := _SVG_LINE_ZERO.sub(r"\1", svg)) != svg:
         svg = zeroed
     while (emptied := _SVG_EMPTY_GROUP.sub(_balanced, svg)) != svg:
