@@ -131,7 +131,8 @@ def _legend(language: Language, has_limits: bool, has_target: bool) -> alt.Chart
                 title=title,
                 scale=alt.Scale(domain=names, range=[colour for _, _, colour, _ in entries]),
                 legend=alt.Legend(
-                    orient="bottom", direction="horizontal", columns=3, symbolStrokeWidth=2, labelLimit=360
+                    # one column: as narrow as a panel, so the panel that carries it is not shrunk
+                    orient="bottom", direction="vertical", columns=1, symbolStrokeWidth=2, labelLimit=200
                 ),
             ),
             shape=alt.Shape(
