@@ -31,6 +31,15 @@ from evalkit.yamlio import load_file
 _EXCEL: Final = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
+def parameters_mapping(value: Any) -> Any:
+    """A ``parameters:`` entry: a mapping of name: value (empty when left blank)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("must be a mapping of name: value")
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -139,14 +148,7 @@ class _Section(_Model):
             raise ValueError("'notebook' must name a notebook file")
         return value
 
-    @field_validator("parameters", mode="before")
-    @classmethod
-    def _mapping(cls, value: Any) -> Any:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ValueError("must be a mapping of name: value")
-        return value
+    _mapping = field_validator("parameters", mode="before")(classmethod(lambda cls, value: parameters_mapping(value)))
 
     @field_validator("units", mode="before", check_fields=False)
     @classmethod
@@ -181,14 +183,7 @@ class BatchFile(_Model):
     def _text(cls, value: Any) -> str:
         return str(value or "")
 
-    @field_validator("parameters", mode="before")
-    @classmethod
-    def _mapping(cls, value: Any) -> Any:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ValueError("must be a mapping of name: value")
-        return value
+    _mapping = field_validator("parameters", mode="before")(classmethod(lambda cls, value: parameters_mapping(value)))
 
     @field_validator("networks", "municipalities", mode="before")
     @classmethod
