@@ -71,7 +71,7 @@ def _asset(name: str) -> str:
     return (_TEMPLATES / "evalkit" / name).read_text(encoding="utf-8")
 
 
-_SHOWN = (FIGURE_MIME, HTML_MIME, "text/markdown")
+_SHOWN = (FIGURE_MIME, HTML_MIME)  # only evalkit's own outputs: no markdown, no raw HTML
 """Output types a page shows (the template renders nothing for any other)."""
 
 

@@ -93,3 +93,31 @@ def test_a_rerun_removes_what_a_killed_batch_left_half_written(tmp_path: Path, d
     assert not stale.exists()
     assert not list(out.glob(".*.tmp"))
     assert (out / "municipality-0301.html").is_file()
+
+
+@pytest.mark.slow
+def test_an_evaluators_note_is_never_published(tmp_path: Path) -> None:
+    """Regression: an untagged markdown cell added to a report notebook reached the page
+    (a table "Ledere | 3" and a <style> with a CSS-escaped url() that Chromium requested)."""
+    import json
+
+    notebook = json.loads((REPO / "notebooks" / "municipality_report.ipynb").read_text(encoding="utf-8"))
+    note = ("Merknad til meg selv: Ledere | 3\n\n| Rolle | Antall |\n|---|---|\n| Ledere | 3 |\n\n"
+            '<style>body { background: url("\\68 ttps://evil.example.org/x.png") }</style>')
+    notebook["cells"].insert(3, {"cell_type": "markdown", "metadata": {}, "source": note})
+    notebook["cells"].insert(5, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                                 "source": "from IPython.display import Markdown, HTML, display\n"
+                                           "display(Markdown('**Notat: Ledere 3**'))\n"
+                                           "display(HTML('<p>Rå HTML: Ledere 3</p>'))"})
+    copy = REPO / "notebooks" / f".test-note-{tmp_path.name}.ipynb"  # beside the others: same relative paths
+    copy.write_text(json.dumps(notebook), encoding="utf-8")
+    try:
+        out = tmp_path / "oslo.html"
+        done = subprocess.run([*EVALKIT, "run", str(copy), "-p", "municipality_id", "0301", "--html", str(out)],
+                              capture_output=True, text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stderr
+        page = out.read_text(encoding="utf-8")
+    finally:
+        copy.unlink(missing_ok=True)
+    for leaked in ("Merknad til meg selv", "evil.example.org", "68 ttps", "Notat: Ledere", "Rå HTML"):
+        assert leaked not in page

@@ -19,7 +19,8 @@ min_cell_n: int = 5
 static_charts: bool = False'''
     cells = [
         new_markdown_cell(
-            f"# {title}\n\n*Note for evaluators (left out of the published page).* "
+            f"# {title}\n\n*Note for evaluators.* Markdown cells (this one, and any you add) "
+            "are notes for you: none is ever published. "
             "Change the parameters in the next cell and choose **Run → Run All Cells**. "
             "Every text the reader sees comes from evalkit in the chosen `language` "
             "(`nb`, `nn` or `en`); numbers below `min_cell_n` people and units with fewer "
