@@ -227,10 +227,10 @@ def _running(pid: int) -> bool:
         return True
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return pid < 2**22  # another user's process (a real pid), or not a pid at all
+    except PermissionError:
+        return True  # it runs, as another user
+    except (ProcessLookupError, OverflowError):
+        return False  # gone, or no process number at all
     return True
 
 

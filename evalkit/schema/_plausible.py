@@ -15,7 +15,8 @@ checks (:class:`~evalkit.schema.SchemaError`); the first offending row is report
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import polars as pl
 
@@ -24,14 +25,18 @@ from evalkit.schema._tables import ROLES, SchemaError
 __all__ = ["check_plausible"]
 
 
-def _refuse(table: str, frame: pl.DataFrame, bad: pl.Series | pl.Expr, column: str, what: str,
-            expected: str) -> None:
-    """Raise for the first row of ``frame`` where ``bad`` holds."""
+def _refuse(table: str, frame: pl.DataFrame, bad: pl.Series | pl.Expr, column: str,
+            what: str | Callable[[dict[str, Any]], str], expected: str) -> None:
+    """Raise for the first row of ``frame`` where ``bad`` holds; ``what`` says what is
+    wrong with its value (a function of the whole row when it names other columns)."""
     rows = frame.with_row_index("_row").filter(bad).head(1)
     if rows.height == 0:
         return
-    row = int(rows["_row"][0]) + 1
-    value = rows[column][0]
+    first = rows.row(0, named=True)
+    row = int(first["_row"]) + 1
+    value = first[column]
+    if callable(what):
+        what = what(first)
     raise SchemaError(
         f"{table}.parquet, row {row}, column {column!r}: value {value!r} {what} (expected {expected})",
         file=f"{table}.parquet", row=row, column=column, value=value, expected=expected,
@@ -64,16 +69,9 @@ def check_plausible(tables: Mapping[str, pl.DataFrame], *, today: dt.date | None
         for column in ("numerator", "denominator", "value"):
             _refuse("measures", measures, _finite(column), column, "is not a finite number", "a finite number")
             _refuse("measures", measures, pl.col(column) < 0, column, "is negative", "zero or more")
-        over = pl.col("numerator") > pl.col("denominator")
-        rows = measures.with_row_index("_row").filter(over).head(1)
-        if rows.height:
-            r = rows.row(0, named=True)
-            raise SchemaError(
-                f"measures.parquet, row {r['_row'] + 1}, column 'numerator': value {r['numerator']!r} is above "
-                f"its denominator {r['denominator']:g} (expected a numerator no larger than the denominator)",
-                file="measures.parquet", row=r["_row"] + 1, column="numerator", value=r["numerator"],
-                expected="a numerator no larger than the denominator",
-            )
+        _refuse("measures", measures, pl.col("numerator") > pl.col("denominator"), "numerator",
+                lambda r: f"is above its denominator {r['denominator']:g}",
+                "a numerator no larger than the denominator")
         _refuse("measures", measures, pl.col("period") > today, "period",
                 f"lies in the future (today is {today.isoformat()})", "a month that has begun")
     waves = tables.get("waves")
@@ -90,15 +88,9 @@ def check_plausible(tables: Mapping[str, pl.DataFrame], *, today: dt.date | None
             if column not in teams.columns:
                 continue
             counts = answered.filter(pl.col("role") == role).select("team_id", "wave", "answered")
-            joined = teams.join(counts, on=["team_id", "wave"], how="left", maintain_order="left")
-            bad = (pl.col(column) < pl.col("answered")).fill_null(False)
-            rows = joined.with_row_index("_row").filter(bad).head(1)
-            if rows.height:
-                r = rows.row(0, named=True)
-                raise SchemaError(
-                    f"teams.parquet, row {r['_row'] + 1}, column {column!r}: value {r[column]!r} is fewer than "
-                    f"the {r['answered']} {role} respondent(s) of team {r['team_id']!r} in wave {r['wave']!r} "
-                    "(expected at least as many invited as answered)",
-                    file="teams.parquet", row=r["_row"] + 1, column=column, value=r[column],
-                    expected="at least as many invited as answered",
-                )
+            joined = (teams.join(counts, on=["team_id", "wave"], how="left", maintain_order="left")
+                      .with_columns(_role=pl.lit(role)))
+            _refuse("teams", joined, (pl.col(column) < pl.col("answered")).fill_null(False), column,
+                    lambda r: (f"is fewer than the {r['answered']} {r['_role']} respondent(s) of team "
+                                f"{r['team_id']!r} in wave {r['wave']!r}"),
+                    "at least as many invited as answered")
