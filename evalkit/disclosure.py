@@ -181,7 +181,7 @@ def pinned(problem: Problem, targets: Iterable[int], *, time_limit: float = 30.0
     hi = np.minimum(upper[hidden_idx], CAP)
     # Components of the hidden cells, linked by the rows they share.
     stacked = sparse.vstack([eq_h, le_h]).tocsr()
-    n_rows, n_h = stacked.shape
+    n_rows = stacked.shape[0]
     link = (stacked != 0).astype(np.int8)
     graph = sparse.bmat([[None, link], [link.T, None]], format="csr")
     _, label = csgraph.connected_components(graph, directed=False)
@@ -197,20 +197,19 @@ def pinned(problem: Problem, targets: Iterable[int], *, time_limit: float = 30.0
         sub = _Sub(eq_h[eq_rows][:, cells], eq_rhs[eq_rows], le_h[le_rows][:, cells], le_rhs[le_rows],
                    lo[cells], hi[cells], deadline)
         local_targets = np.flatnonzero(np.isin(cells, col[wanted]))
-        x0 = truth[cells]
-        if np.isnan(x0).any() or not sub.feasible(x0):
-            x0 = sub.solve(np.zeros(len(cells)))
-            if x0 is None:
-                if sub.timed_out:
-                    attack.unresolved.update(problem.keys[hidden_idx[cells[t]]] for t in local_targets)
-                    attack.solves += sub.solves
-                    continue
+        given = truth[cells]
+        x0 = given if not np.isnan(given).any() and sub.feasible(given) else sub.solve(np.zeros(len(cells)))
+        if x0 is None:
+            if not sub.timed_out:
                 raise Inconsistent("the published values admit no solution (component of "
                                    f"{problem.keys[hidden_idx[cells[0]]]!r})")
+            attack.unresolved.update(problem.keys[hidden_idx[cells[t]]] for t in local_targets)
+            attack.solves += sub.solves
+            continue
         stuck, unresolved = sub.pinned_among(local_targets, x0)
         attack.solves += sub.solves
         for t in stuck:
-            attack.values[problem.keys[hidden_idx[cells[t]]]] = int(round(x0[t]))
+            attack.values[problem.keys[hidden_idx[cells[t]]]] = round(float(x0[t]))
         attack.unresolved.update(problem.keys[hidden_idx[cells[t]]] for t in unresolved)
     attack.seconds = time.perf_counter() - start
     return attack
@@ -262,7 +261,8 @@ class _Sub:
         res = milp(c, constraints=self.constraints, integrality=self.integrality, bounds=self.bounds,
                    options={"time_limit": left, "presolve": True})
         if res.status == 0 and res.x is not None:
-            return np.rint(res.x)
+            x: FloatArray = np.rint(res.x)
+            return x
         if res.status == 1:
             self.timed_out = True
         return None

@@ -105,7 +105,7 @@ def small_problems(draw: st.DrawFn) -> tuple[list[int], list[int], list[int | No
 def test_pinned_matches_enumeration(case: tuple) -> None:  # type: ignore[type-arg]
     lower, upper, value, sums, at_most = case
     p = Problem()
-    cells = [p.cell(i, lower=lo, upper=hi, value=v) for i, (lo, hi, v) in enumerate(zip(lower, upper, value))]
+    cells = [p.cell(i, lower=lo, upper=hi, value=v) for i, (lo, hi, v) in enumerate(zip(lower, upper, value, strict=True))]
     for t, parts in sums:
         p.sum_of(cells[t], [cells[q] for q in parts])
     for a, b in at_most:
