@@ -66,7 +66,7 @@ def test_time_limit_reports_unresolved() -> None:
 def _brute_force(lower: list[int], upper: list[int], value: list[int | None], sums: list[tuple[int, list[int]]],
                  at_most: list[tuple[int, int]]) -> dict[int, set[int]]:
     """Every integer solution, enumerated: cell → the values it takes."""
-    ranges = [range(v, v + 1) if v is not None else range(lo, hi + 1) for lo, hi, v in zip(lower, upper, value)]
+    ranges = [range(v, v + 1) if v is not None else range(lo, hi + 1) for lo, hi, v in zip(lower, upper, value, strict=True)]
     seen: dict[int, set[int]] = {i: set() for i in range(len(lower))}
     for x in itertools.product(*ranges):
         if all(x[t] == sum(x[q] for q in parts) for t, parts in sums) and all(x[a] <= x[b] for a, b in at_most):
