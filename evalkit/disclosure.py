@@ -21,7 +21,7 @@ by a relation through hidden cells), and published cells are substituted away.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -37,6 +37,10 @@ CAP: Final = 1_000_000
 """Hidden cells without an upper bound are capped here during the search (counts of
 people never come near it; a cap only shrinks what the attacker may consider, so a cell
 found unpinned under it is unpinned)."""
+
+PUSHES: Final = 3
+"""Solves of a whole component that push every open target at once, before targets are
+settled one by one on their neighbourhoods."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -372,10 +376,13 @@ class _Sub:
         return bool(np.all(x >= self.lo) and np.all(x <= self.hi)
                     and np.allclose(self.eq @ x, self.eq_rhs) and np.all(self.le @ x <= self.le_rhs + 1e-9))
 
-    def solve(self, c: FloatArray, cells: IntArray | None = None) -> FloatArray | None:
-        """An optimal integer point minimising ``c @ x`` (None: infeasible or out of time),
-        over the relations among ``cells`` only (None: all) — a relaxation whose points
-        are not solutions and are not kept."""
+    def solve(self, c: FloatArray, cells: IntArray | None = None, fixed: FloatArray | None = None) -> FloatArray | None:
+        """An optimal integer point minimising ``c @ x`` (None: infeasible or out of time).
+
+        With ``cells``, over those cells only: ``fixed`` given, the others keep their
+        values from it (a restriction: its points, put into ``fixed``, are solutions);
+        ``fixed`` None, only the relations among ``cells`` hold (a relaxation: a cell
+        pinned in it is pinned). Points of the whole problem are kept in ``points``."""
         left = self.deadline - time.perf_counter()
         if left <= 0:
             self.timed_out = True
@@ -385,10 +392,15 @@ class _Sub:
         if cells is not None:
             inside = np.zeros(len(lo), dtype=bool)
             inside[cells] = True
-            eq_keep = _rows_within(eq, inside)
-            le_keep = _rows_within(le, inside)
-            eq, eq_rhs = eq[eq_keep][:, cells], eq_rhs[eq_keep]
-            le, le_rhs = le[le_keep][:, cells], le_rhs[le_keep]
+            if fixed is None:
+                eq_keep, le_keep = _rows_within(eq, inside), _rows_within(le, inside)
+                eq_rhs, le_rhs = eq_rhs[eq_keep], le_rhs[le_keep]
+            else:
+                eq_keep, le_keep = _rows_touching(self.eq_c, cells), _rows_touching(self.le_c, cells)
+                rest = np.where(inside, 0.0, fixed)
+                eq_rhs = eq_rhs[eq_keep] - eq[eq_keep] @ rest
+                le_rhs = le_rhs[le_keep] - le[le_keep] @ rest
+            eq, le = eq[eq_keep][:, cells], le[le_keep][:, cells]
             lo, hi, c = lo[cells], hi[cells], c[cells]
         constraints = []
         if eq.shape[0]:
@@ -401,6 +413,10 @@ class _Sub:
             x: FloatArray = np.rint(res.x)
             if cells is None:
                 self.points.append(x)
+            elif fixed is not None:
+                whole = fixed.copy()
+                whole[cells] = x
+                self.points.append(whole)
             return x
         if res.status == 1:
             self.timed_out = True
@@ -412,12 +428,10 @@ class _Sub:
         reach[t] = True
         for _ in range(steps):
             cols = np.flatnonzero(reach)
-            rows_eq = np.unique(self.eq_c[:, cols].tocoo().row) if self.eq.shape[0] else np.zeros(0, dtype=np.int64)
-            rows_le = np.unique(self.le_c[:, cols].tocoo().row) if self.le.shape[0] else np.zeros(0, dtype=np.int64)
-            if len(rows_eq):
-                reach[self.eq[rows_eq].indices] = True
-            if len(rows_le):
-                reach[self.le[rows_le].indices] = True
+            for by_col, by_row in ((self.eq_c, self.eq), (self.le_c, self.le)):
+                if by_row.shape[0]:
+                    rows = _rows_touching(by_col, cols)
+                    reach[by_row[rows].indices] = True
         return np.flatnonzero(reach)
 
     def pinned_among(self, targets: IntArray, x0: FloatArray,
@@ -435,52 +449,69 @@ class _Sub:
 
         for x in known_points:
             clear(x)
-        # Push the open targets in random directions while that clears some.
-        misses = 0
-        while open_ and misses < 2 and not self.timed_out:
+        # Push the open targets in random directions (a few times: each solve of the
+        # whole component is dear; the rest are settled on neighbourhoods).
+        for _ in range(PUSHES):
+            if not open_ or self.timed_out:
+                break
             c = np.zeros(len(x0))
             idx = np.fromiter(open_, dtype=np.int64)
             c[idx] = self.rng.choice((-1.0, 1.0), size=len(idx))
-            misses = 0 if clear(self.solve(c)) else misses + 1
+            if not clear(self.solve(c)):
+                break
         stuck: list[int] = []
         unresolved: list[int] = []
         for t in sorted(open_):
             if t not in open_:
                 continue
-            verdict = None  # True: pinned, False: cleared
-            for steps in (2, 4, None):
-                cells = self.neighbourhood(t, steps) if steps is not None else None
-                if cells is not None and len(cells) == len(x0):
-                    cells = None
-                at = t if cells is None else int(np.searchsorted(cells, t))
-                size = len(x0) if cells is None else len(cells)
+            verdict = self._settle(t, x0, clear)
+            open_.discard(t)
+            if verdict is None:
+                unresolved.append(t)
+            elif verdict:
+                stuck.append(t)
+        unresolved.extend(sorted(open_))
+        return stuck, unresolved
+
+    def _settle(self, t: int, x0: FloatArray, clear: Callable[[FloatArray | None], int]) -> bool | None:
+        """True: ``t`` is pinned; False: it is not; None: out of time. On growing
+        neighbourhoods: moved in a restriction → not pinned; fixed in a relaxation →
+        pinned; at last the whole component."""
+        for steps in (1, 2, 3, None):
+            cells = self.neighbourhood(t, steps) if steps is not None else None
+            if cells is not None and len(cells) == len(x0):
+                cells = None
+            at = t if cells is None else int(np.searchsorted(cells, t))
+            for relaxed in ((False, True) if cells is not None else (False,)):
                 moved = False
                 for sign in (-1.0, 1.0):
                     c = np.zeros(len(x0))
                     c[t] = sign
-                    point = self.solve(c, cells)
+                    point = self.solve(c, cells, None if relaxed else x0)
                     if point is None:
-                        moved = True  # out of time (or no point): not proved pinned here
-                        break
+                        if self.timed_out:
+                            return None
+                        continue  # a restriction with no other point
                     if point[at] != x0[t]:
                         moved = True
-                        if cells is None:
-                            clear(point)
-                            verdict = False
                         break
-                if not moved:
-                    verdict = True
-                    break
-                if verdict is False or self.timed_out or cells is None or size == len(x0):
-                    break
-            if verdict is None and t in open_:
-                open_.discard(t)
-                unresolved.append(t)
-            elif verdict:
-                open_.discard(t)
-                stuck.append(t)
-        unresolved.extend(sorted(open_))
-        return stuck, unresolved
+                if not relaxed and moved:
+                    clear(self.points[-1])
+                    return False
+                if relaxed and not moved:
+                    return True
+            if cells is None:
+                return True
+        return True
+
+
+def _rows_touching(by_col: sparse.csc_matrix, cols: IntArray) -> IntArray:
+    """Rows with a cell among ``cols`` (``by_col``: the relations by column)."""
+    if by_col.shape[0] == 0 or len(cols) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts, ends = by_col.indptr[cols], by_col.indptr[cols + 1]
+    rows = np.concatenate([by_col.indices[s:e] for s, e in zip(starts, ends, strict=True)])
+    return np.unique(rows)
 
 
 def _rows_within(matrix: sparse.csr_matrix, inside: npt.NDArray[np.bool_]) -> IntArray:
