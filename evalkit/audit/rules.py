@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
 
+from evalkit.audit.consistency import contradicted, inconsistent
 from evalkit.audit.crosspage import recoverable, small_units
 from evalkit.audit.findings import Deferred, Finding, PageResult
-from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows
+from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows, row_reason
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import (
     ESTIMATE_KEYS,
@@ -46,6 +47,7 @@ from evalkit.audit.spec import (
     NETWORK_SCHEMES,
     PUBLISHED_NAMES,
     PUBLISHED_SUFFIXES,
+    REASONS,
     SOURCES,
     URL_ATTRS,
     URL_LIST_ATTRS,
@@ -270,8 +272,6 @@ class UnmarkedFigure(Rule):
             problems.append(mark.unit_problem)
         if mark.source is not None and mark.source not in SOURCES:
             problems.append(f"data-source {mark.source!r} is not survey, teams or measures")
-        if mark.raw_suppressed is not None and mark.raw_suppressed.strip().lower() not in ("true", "false"):
-            problems.append(f"data-suppressed={mark.raw_suppressed!r} (expected \"true\")")
         if mark.raw_n is not None and mark.given_n is None:
             problems.append(f"data-n={mark.raw_n!r} is not a whole number")
         if not mark.chart and not mark.suppressed and mark.raw_n is None and mark.source in ("survey", "teams"):
@@ -315,6 +315,76 @@ class UnmarkedFigure(Rule):
             else:
                 unmarked.append(f"row {index} has n={row['n']!r}, suppressed={row['suppressed']!r}")
         _report_rows(page, self.id, rows.where, "chart data without figure markup", unmarked)
+
+
+class SuppressedReason(Rule):
+    id = "suppressed-reason"
+    description = "a hidden figure that does not say why (data-suppressed other than small, unit or protect)"
+
+    def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
+        if mark.suppressed and mark.reason is None:
+            what = "chart" if mark.chart else "figure"
+            page.add(self.id, page.ref(frame),
+                     f"{what} has data-suppressed={mark.raw_suppressed!r}: a hidden figure says why "
+                     f"({', '.join(REASONS)}), and a shown one carries no data-suppressed")
+
+    def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        if rows.error is not None:
+            return
+        wrong: list[str] = []
+        for index, row in numbered_rows(rows.spec):
+            if not index or not isinstance(row, dict) or "suppressed" not in row:
+                continue
+            if row["suppressed"] is True and row_reason(row) is None:
+                wrong.append(f"row {index} is hidden with reason={row.get('reason')!r}")
+            elif row["suppressed"] is not True and row.get("reason") is not None:
+                wrong.append(f"row {index} is shown but has reason={row['reason']!r}")
+        _report_rows(page, self.id, rows.where, "chart rows without a true reason's markup", wrong)
+
+
+class ReasonText(Rule):
+    id = "reason-text"
+    description = "a hidden figure whose text gives another reason than its markup"
+
+    @staticmethod
+    def check(page: Page, where: Ref, what: str, text: str, reason: str | None) -> None:
+        if reason is None:  # no valid reason: suppressed-reason reports it
+            return
+        settings = page.settings
+        wrong = contradicted(text, reason, settings.min_cell_n, settings.min_unit_n)
+        if wrong:
+            page.add(ReasonText.id, where,
+                     f"{what} hidden as {reason!r} says {' '.join(text.split())[:60]!r}, "
+                     f"which is the text of {' and '.join(wrong)}")
+
+    def figure_text(self, page: Page, frame: Frame, text: str) -> None:
+        if frame.mark is not None:
+            self.check(page, page.ref(frame), "a figure", text, frame.mark.reason)
+
+    def card_note(self, page: Page, card: Frame, notes: Sequence[str]) -> None:
+        self.check(page, page.ref(card, " .ek-card-note"), "a key figure", " ".join(notes), card.card_reason)
+
+    def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        if rows.error is not None:
+            return
+        settings = page.settings
+        wrong: list[str] = []
+        for index, row in numbered_rows(rows.spec):
+            label = row.get("label") if index and isinstance(row, dict) else None
+            reason = row_reason(row)
+            if isinstance(label, str) and reason is not None and row.get("suppressed") is True:
+                stated = contradicted(label, reason, settings.min_cell_n, settings.min_unit_n)
+                if stated:
+                    wrong.append(f"row {index} hidden as {reason!r} is labelled {label[:40]!r}")
+        _report_rows(page, self.id, rows.where, "hidden chart rows labelled with another reason", wrong)
+
+
+class Inconsistent(Rule):
+    id = "inconsistent"
+    description = "a figure that two pages show differently (another n, or hidden for another reason)"
+
+    def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return inconsistent(results)
 
 
 class SuppressedWithN(Rule):
@@ -550,8 +620,9 @@ FOREIGN_FILE: Final = ForeignFile()
 
 REGISTRY: Final = Registry()
 """Every rule, in the order ``evalkit audit --rules`` lists them."""
-for _rule in (SmallCell(), SmallUnit(), UnmarkedFigure(), SuppressedWithN(), RespondentId(),
-              NetworkResource(), CodeCell(), Recoverable(), UNREADABLE, FOREIGN_FILE):
+for _rule in (SmallCell(), SmallUnit(), UnmarkedFigure(), SuppressedReason(), ReasonText(), SuppressedWithN(),
+              RespondentId(), NetworkResource(), CodeCell(), Recoverable(), Inconsistent(), UNREADABLE,
+              FOREIGN_FILE):
     REGISTRY.add(_rule)
 
 RULES: Final[dict[str, str]] = REGISTRY.descriptions()
