@@ -93,7 +93,7 @@ def reason_of(code: str | None) -> Reason:
     if code in UNPUBLISHED_REASONS:
         raise UnpublishedFigure(f"a figure hidden as {code!r} must not be rendered (its unit is not published)")
     if code in REASONS:
-        return code  # type: ignore[return-value]
+        return code
     reason = DATA_REASONS.get(code or "")
     if reason is None:
         raise ValueError(f"no page reason for the hidden figure's reason code {code!r}")

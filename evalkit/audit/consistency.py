@@ -13,13 +13,24 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from evalkit.audit.findings import Deferred, PageResult
+from evalkit.audit.markup import row_reason
 from evalkit.audit.spec import REASONS, Key, Ref
 
-__all__ = ["inconsistent", "reason_phrases", "stated_reasons"]
+__all__ = [
+    "contradicted",
+    "inconsistent",
+    "reason_phrases",
+    "row_label_problems",
+    "row_reason_problems",
+    "stated_reasons",
+    "text_problem",
+]
 
 _LEGACY_SMALL = ("too few responses",)
 """Earlier English for "small" (a page that still says it is read the same way)."""
@@ -72,6 +83,41 @@ def stated_reasons(text: str, min_cell_n: int, min_unit_n: int) -> set[str]:
 def contradicted(text: str, reason: str | None, min_cell_n: int, min_unit_n: int) -> list[str]:
     """The reasons ``text`` states that are not ``reason`` (empty when it agrees)."""
     return sorted(s for s in stated_reasons(text, min_cell_n, min_unit_n) if reason not in s.split("|"))
+
+
+def text_problem(text: str, reason: str | None, min_cell_n: int, min_unit_n: int) -> str | None:
+    """What is wrong with a hidden figure's ``text`` for its ``reason`` (None: nothing;
+    a figure without a valid reason is the ``suppressed-reason`` rule's)."""
+    if reason is None:
+        return None
+    wrong = contradicted(text, reason, min_cell_n, min_unit_n)
+    if not wrong:
+        return None
+    return f"hidden as {reason!r} says {' '.join(text.split())[:60]!r}, which is the text of {' and '.join(wrong)}"
+
+
+def row_reason_problems(rows: Iterable[tuple[int, Any]]) -> list[str]:
+    """Chart rows (numbered) hidden without a reason, or shown with one."""
+    wrong: list[str] = []
+    for index, row in rows:
+        if not index or not isinstance(row, dict) or "suppressed" not in row:
+            continue
+        if row["suppressed"] is True and row_reason(row) is None:
+            wrong.append(f"row {index} is hidden with reason={row.get('reason')!r}")
+        elif row["suppressed"] is not True and row.get("reason") is not None:
+            wrong.append(f"row {index} is shown but has reason={row['reason']!r}")
+    return wrong
+
+
+def row_label_problems(rows: Iterable[tuple[int, Any]], min_cell_n: int, min_unit_n: int) -> list[str]:
+    """Hidden chart rows (numbered) whose label in the chart gives another reason."""
+    wrong: list[str] = []
+    for index, row in rows:
+        label = row.get("label") if index and isinstance(row, dict) and row.get("suppressed") is True else None
+        reason = row_reason(row)
+        if isinstance(label, str) and reason is not None and contradicted(label, reason, min_cell_n, min_unit_n):
+            wrong.append(f"row {index} hidden as {reason!r} is labelled {label[:40]!r}")
+    return wrong
 
 
 def inconsistent(results: list[PageResult]) -> list[Deferred]:

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
 
-from evalkit.audit.consistency import contradicted, inconsistent
+from evalkit.audit import consistency
 from evalkit.audit.crosspage import recoverable, small_units
 from evalkit.audit.findings import Deferred, Finding, PageResult
-from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows, row_reason
+from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import (
     ESTIMATE_KEYS,
@@ -323,60 +323,30 @@ class SuppressedReason(Rule):
 
     def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
         if mark.suppressed and mark.reason is None:
-            what = "chart" if mark.chart else "figure"
-            page.add(self.id, page.ref(frame),
-                     f"{what} has data-suppressed={mark.raw_suppressed!r}: a hidden figure says why "
+            page.add(self.id, page.ref(frame), f"data-suppressed={mark.raw_suppressed!r}: a hidden figure says why "
                      f"({', '.join(REASONS)}), and a shown one carries no data-suppressed")
 
     def chart_rows(self, page: Page, rows: ChartRows) -> None:
-        if rows.error is not None:
-            return
-        wrong: list[str] = []
-        for index, row in numbered_rows(rows.spec):
-            if not index or not isinstance(row, dict) or "suppressed" not in row:
-                continue
-            if row["suppressed"] is True and row_reason(row) is None:
-                wrong.append(f"row {index} is hidden with reason={row.get('reason')!r}")
-            elif row["suppressed"] is not True and row.get("reason") is not None:
-                wrong.append(f"row {index} is shown but has reason={row['reason']!r}")
-        _report_rows(page, self.id, rows.where, "chart rows without a true reason's markup", wrong)
+        if rows.error is None:
+            _report_rows(page, self.id, rows.where, "chart rows without a true reason's markup", consistency.row_reason_problems(numbered_rows(rows.spec)))
 
 
 class ReasonText(Rule):
     id = "reason-text"
     description = "a hidden figure whose text gives another reason than its markup"
 
-    @staticmethod
-    def check(page: Page, where: Ref, what: str, text: str, reason: str | None) -> None:
-        if reason is None:  # no valid reason: suppressed-reason reports it
-            return
-        settings = page.settings
-        wrong = contradicted(text, reason, settings.min_cell_n, settings.min_unit_n)
-        if wrong:
-            page.add(ReasonText.id, where,
-                     f"{what} hidden as {reason!r} says {' '.join(text.split())[:60]!r}, "
-                     f"which is the text of {' and '.join(wrong)}")
-
     def figure_text(self, page: Page, frame: Frame, text: str) -> None:
-        if frame.mark is not None:
-            self.check(page, page.ref(frame), "a figure", text, frame.mark.reason)
+        if problem := consistency.text_problem(text, frame.mark.reason if frame.mark else None, page.settings.min_cell_n, page.settings.min_unit_n):
+            page.add(self.id, page.ref(frame), f"a figure {problem}")
 
     def card_note(self, page: Page, card: Frame, notes: Sequence[str]) -> None:
-        self.check(page, page.ref(card, " .ek-card-note"), "a key figure", " ".join(notes), card.card_reason)
+        if problem := consistency.text_problem(" ".join(notes), card.card_reason, page.settings.min_cell_n, page.settings.min_unit_n):
+            page.add(self.id, page.ref(card, " .ek-card-note"), f"a key figure {problem}")
 
     def chart_rows(self, page: Page, rows: ChartRows) -> None:
-        if rows.error is not None:
-            return
-        settings = page.settings
-        wrong: list[str] = []
-        for index, row in numbered_rows(rows.spec):
-            label = row.get("label") if index and isinstance(row, dict) else None
-            reason = row_reason(row)
-            if isinstance(label, str) and reason is not None and row.get("suppressed") is True:
-                stated = contradicted(label, reason, settings.min_cell_n, settings.min_unit_n)
-                if stated:
-                    wrong.append(f"row {index} hidden as {reason!r} is labelled {label[:40]!r}")
-        _report_rows(page, self.id, rows.where, "hidden chart rows labelled with another reason", wrong)
+        if rows.error is None:
+            wrong = consistency.row_label_problems(numbered_rows(rows.spec), page.settings.min_cell_n, page.settings.min_unit_n)
+            _report_rows(page, self.id, rows.where, "hidden chart rows labelled with another reason", wrong)
 
 
 class Inconsistent(Rule):
@@ -384,7 +354,7 @@ class Inconsistent(Rule):
     description = "a figure that two pages show differently (another n, or hidden for another reason)"
 
     def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
-        return inconsistent(results)
+        return consistency.inconsistent(results)
 
 
 class SuppressedWithN(Rule):

@@ -130,8 +130,6 @@ class _Figures:
         return row is not None and row.get("reason") == "unit_below_min_unit_n"
 
     def index(self, unit: Unit, dimension: str) -> Cell:
-        from evalkit.figure import Cell, Mark
-
         row = self.indices.get((unit.level, unit.unit_id, dimension))
         figure = f"{dimension}.index_mean"
         if row is None:  # no index of its own: the unit's count says why (or it has no answers)

@@ -61,7 +61,7 @@ def _suppressed_layer(x: float) -> alt.Chart:
 def hidden_label(row: Mapping[str, Any], hidden_texts: Mapping[str, str]) -> str:
     """The text a hidden row shows: its reason's (``hidden_texts``: reason → text)."""
     reason = row.get("reason")
-    if reason not in hidden_texts:
+    if not isinstance(reason, str) or reason not in hidden_texts:
         raise ValueError(f"a hidden chart row without a known reason: {reason!r}")
     return hidden_texts[reason]
 

@@ -142,7 +142,7 @@ def with_hidden_children(scope: Prepared, sliced: Prepared, level: str, unit_id:
     from evalkit.units import keys_frame
 
     children = keys_frame(Hierarchy.from_units(scope.units).children((level, unit_id)))
-    extra: dict[str, pl.DataFrame] = {}
+    extra: dict[str, Any] = {}
     for name in HIDDEN_CHILD_FRAMES:
         frame: pl.DataFrame = getattr(scope, name)
         if "suppressed" not in frame.columns:

@@ -98,16 +98,16 @@ def user_side_items_figure(ctx: ReportContext) -> Figure | None:
         r = found.row(0, named=True)
         reason = ctx.reason(r)
         reasons.append(reason)
-        shown = reason is None and bool(r["n"]) and r["share_favourable"] is not None
+        has_value = reason is None and bool(r["n"]) and r["share_favourable"] is not None
         label = ctx.item_label(item_id)
-        chart_rows.append(interval_row(label, order, r if shown else {**r, "share_favourable": None},
+        chart_rows.append(interval_row(label, order, r if has_value else {**r, "share_favourable": None},
                                        reason, estimate="share_favourable"))
         order += 1
         fig = f"{item_id}.user_side.share_favourable"
         table_rows.append([
             Cell(label, header=True),
-            ctx.value_cell(ctx.fmt.pct(r["share_favourable"]) if shown else ctx.hidden_or(reason, "–"), fig, r["n"], reason),
-            ctx.value_cell(ctx.fmt.span(r["ci_low"], r["ci_high"]) if shown else "–", fig + ".ci", r["n"], reason),
+            ctx.value_cell(ctx.fmt.pct(r["share_favourable"]) if has_value else ctx.hidden_or(reason, "–"), fig, r["n"], reason),
+            ctx.value_cell(ctx.fmt.span(r["ci_low"], r["ci_high"]) if has_value else "–", fig + ".ci", r["n"], reason),
             ctx.value_cell(ctx.n_text(r["n"], reason), f"{item_id}.user_side.n", r["n"], reason),
         ])
     title = ctx.t("rec_voice_chart_title")
