@@ -449,6 +449,22 @@ def test_a_figure_on_two_pages_must_agree(tmp_path: Path) -> None:
     assert "inconsistent" in rules(shown_a, own)
 
 
+def test_with_data_a_unit_reason_of_a_large_unit_is_false(tmp_path: Path) -> None:
+    from evalkit.audit import audit_pages
+
+    sizes = Truth()
+    assert sizes.unit_size("municipality:3107", WAVE) >= MIN_UNIT_N > sizes.unit_size("municipality:1505", WAVE)
+    big = tmp_path / "big.html"
+    big.write_text(_page(_cell("respondents.all", "under 10", 'data-suppressed="unit"', unit="municipality:3107")),
+                   encoding="utf-8")
+    small = tmp_path / "small.html"
+    small.write_text(_page(_cell("respondents.all", "under 10", 'data-suppressed="unit"', unit="municipality:1505")),
+                     encoding="utf-8")
+    report = audit_pages([big, small], data_dir=SAMPLE, min_unit_n=MIN_UNIT_N, min_cell_n=MIN_CELL_N)
+    assert {(f.rule, f.file.name) for f in report.findings} == {("reason-text", "big.html")}, report.text()
+    assert "the data give the unit 14" in report.findings[0].message
+
+
 def test_no_old_true_value_is_left_in_evalkit() -> None:
     pattern = re.compile(r"""data-suppressed=\\?["']?true""")
     hits = [str(p.relative_to(REPO)) for p in (REPO / "evalkit").rglob("*")

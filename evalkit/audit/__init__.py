@@ -73,7 +73,9 @@ Rules
     hidden-figure texts in nb, nn and en with the audit's thresholds: "for få svar" /
     "too few answers" and "under 5" only with ``small``, "under 10 svar" / "under 10"
     only with ``unit``, "skjult av personvernhensyn" / "hidden for privacy" only with
-    ``protect``. A dash gives no reason.
+    ``protect``. A dash gives no reason. With a data folder, a survey figure hidden as
+    ``unit`` whose unit has at least ``min_unit_n`` respondents in the wave is a finding
+    too (the reason is false).
 ``suppressed-with-n``
     A suppressed figure that still tells something: ``data-suppressed`` together with
     ``data-n``; a suppressed chart row with a non-null ``n`` or estimate; or a

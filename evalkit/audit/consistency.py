@@ -20,6 +20,7 @@ from typing import Any
 
 from evalkit.audit.findings import Deferred, PageResult
 from evalkit.audit.markup import row_reason
+from evalkit.audit.settings import DataFacts
 from evalkit.audit.spec import REASONS, Key, Ref
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "row_reason_problems",
     "stated_reasons",
     "text_problem",
+    "untrue_unit_reasons",
 ]
 
 _LEGACY_SMALL = ("too few responses",)
@@ -118,6 +120,23 @@ def row_label_problems(rows: Iterable[tuple[int, Any]], min_cell_n: int, min_uni
         if isinstance(label, str) and reason is not None and contradicted(label, reason, min_cell_n, min_unit_n):
             wrong.append(f"row {index} hidden as {reason!r} is labelled {label[:40]!r}")
     return wrong
+
+
+def untrue_unit_reasons(results: list[PageResult], min_unit_n: int, facts: DataFacts | None) -> list[Deferred]:
+    """With data: survey figures hidden as ``unit`` whose unit has at least ``min_unit_n``
+    respondents in the wave (a false reason; rule ``reason-text``)."""
+    if facts is None:
+        return []
+    out: list[Deferred] = []
+    for r in results:
+        for key, reason in r.reasons.items():
+            unit, wave, figure = key
+            size = facts.sizes.get((unit, wave), 0)
+            if reason == "unit" and size >= min_unit_n:
+                out.append((r.file, r.suppressed[key], "reason-text",
+                            f"{unit} {figure} (wave {wave}) is hidden as 'unit' (fewer than {min_unit_n} "
+                            f"respondents), but the data give the unit {size}"))
+    return out
 
 
 def inconsistent(results: list[PageResult]) -> list[Deferred]:

@@ -323,8 +323,7 @@ class SuppressedReason(Rule):
 
     def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
         if mark.suppressed and mark.reason is None:
-            page.add(self.id, page.ref(frame), f"data-suppressed={mark.raw_suppressed!r}: a hidden figure says why "
-                     f"({', '.join(REASONS)}), and a shown one carries no data-suppressed")
+            page.add(self.id, page.ref(frame), f"data-suppressed={mark.raw_suppressed!r}: a hidden figure says why ({', '.join(REASONS)}), and a shown one carries no data-suppressed")
 
     def chart_rows(self, page: Page, rows: ChartRows) -> None:
         if rows.error is None:
@@ -333,7 +332,7 @@ class SuppressedReason(Rule):
 
 class ReasonText(Rule):
     id = "reason-text"
-    description = "a hidden figure whose text gives another reason than its markup"
+    description = "a hidden figure whose text gives another reason than its markup, or whose reason the data contradict"
 
     def figure_text(self, page: Page, frame: Frame, text: str) -> None:
         if problem := consistency.text_problem(text, frame.mark.reason if frame.mark else None, page.settings.min_cell_n, page.settings.min_unit_n):
@@ -345,8 +344,10 @@ class ReasonText(Rule):
 
     def chart_rows(self, page: Page, rows: ChartRows) -> None:
         if rows.error is None:
-            wrong = consistency.row_label_problems(numbered_rows(rows.spec), page.settings.min_cell_n, page.settings.min_unit_n)
-            _report_rows(page, self.id, rows.where, "hidden chart rows labelled with another reason", wrong)
+            _report_rows(page, self.id, rows.where, "hidden chart rows labelled with another reason", consistency.row_label_problems(numbered_rows(rows.spec), page.settings.min_cell_n, page.settings.min_unit_n))
+
+    def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return consistency.untrue_unit_reasons(results, settings.min_unit_n, facts)
 
 
 class Inconsistent(Rule):
