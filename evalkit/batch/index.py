@@ -132,9 +132,9 @@ class _Figures:
     def index(self, unit: Unit, dimension: str) -> Cell:
         row = self.indices.get((unit.level, unit.unit_id, dimension))
         figure = f"{dimension}.index_mean"
-        if row is None:  # no index of its own: the unit's count says why (or it has no answers)
+        if row is None:  # no index: a unit below min_unit_n has no results of its own
             count = self.counts.get((unit.level, unit.unit_id))
-            if count is not None and count["suppressed"]:
+            if count is not None and count["suppressed"] and count["reason"] == "unit_below_min_unit_n":
                 return self._cell(unit, figure, count, None, str)
         return self._cell(unit, figure, row, None if row is None else row["mean"],
                           lambda mean: fmt_number(float(mean), self.lang, 0))
@@ -207,6 +207,7 @@ def build_index(
         )
     title = _t("title", lang, wave=wave)
     intro = _t("intro", lang, min_cell_n=min_cell_n, min_unit_n=min_unit_n)
+    intro += " " + text("hidden_reasons_note", lang, min_cell_n=min_cell_n, min_unit_n=min_unit_n)
     # The batch file's description is its author's words in one language: it names the
     # page for machines (meta), while readers get the kicker in the page's language.
     desc = f'<p class="ek-kicker">{esc(_t("kicker", lang))}</p>'

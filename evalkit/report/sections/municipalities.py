@@ -38,8 +38,12 @@ def municipalities_table(ctx: ReportContext) -> str:
         for dimension in ("equality", "impact"):
             row = indices.filter((pl.col("unit_id") == municipality_id) & (pl.col("dimension") == dimension))
             r = row.row(0, named=True) if row.height else None
-            # No index row: the unit has no answers, or none of its own (its count's reason).
-            reason = ctx.reason(r) if r is not None else ctx.reason(count_row)
+            # No index row: no answers, or a unit below min_unit_n (no results of its own).
+            count_reason = ctx.reason(count_row)
+            reason = ctx.reason(r) if r is not None else (count_reason if count_reason == "unit" else None)
+            if r is None and reason is None:
+                cells.append(Cell("–"))  # no figure at all: nothing to mark (nor an ek-num)
+                continue
             shown = reason is None and r is not None and r["mean"] is not None
             n = None if reason else (int(r["n"]) if r is not None and r["n"] is not None else 0)
             cells.append(Cell(
