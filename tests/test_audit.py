@@ -36,9 +36,11 @@ def page(*parts: str, title: str = "Oslo kommune · 2026") -> str:
     )
 
 
-def mark(figure: str, n: int | None = None, *, suppressed: bool = False, source: str = "survey",
+def mark(figure: str, n: int | None = None, *, suppressed: bool | str = False, source: str = "survey",
          unit: str = OSLO, wave: str = WAVE) -> Mark:
-    return Mark(unit, wave, figure, source, n, suppressed)  # type: ignore[arg-type]
+    """``suppressed``: a reason (small, unit, protect), or True for ``small``."""
+    reason = suppressed if isinstance(suppressed, str) else ("small" if suppressed else None)
+    return Mark(unit, wave, figure, source, None if reason else n, reason)  # type: ignore[arg-type]
 
 
 def cell(text: str, figure: str, n: int | None = None, **kw: Any) -> Cell:
@@ -65,7 +67,7 @@ def chart(rows: list[dict[str, Any]], figure: str = "equality.index_by_role", so
           unit: str = OSLO) -> str:
     cells = [[Cell(str(r.get("category")), header=True),
               Cell("–" if r["suppressed"] else str(r["estimate"]),
-                   Mark(unit, WAVE, f"{figure}.{r['category']}", source, r["n"], r["suppressed"]), numeric=True)]  # type: ignore[arg-type]
+                   Mark(unit, WAVE, f"{figure}.{r['category']}", source, r["n"], r.get("reason")), numeric=True)]  # type: ignore[arg-type]
              for r in rows]
     static = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><text>74</text></svg>'
     return Figure(
@@ -77,7 +79,8 @@ def chart(rows: list[dict[str, Any]], figure: str = "equality.index_by_role", so
 
 
 def row(category: str, estimate: float | None, n: int | None, suppressed: bool = False) -> dict[str, Any]:
-    return {"category": category, "estimate": estimate, "n": n, "suppressed": suppressed}
+    return {"category": category, "estimate": estimate, "n": n, "suppressed": suppressed,
+            **({"reason": "small"} if suppressed else {})}
 
 
 def clean_parts(unit: str = OSLO, n_all: int = 20) -> list[str]:
@@ -180,7 +183,7 @@ def test_small_cell_in_a_table_cell(tmp_path: Path) -> None:
 def test_small_cell_in_chart_rows(tmp_path: Path) -> None:
     """The table hides the figure; the chart's embedded data does not."""
     html = page(chart([row("Alle", 70.0, 12), row("Brukersiden", None, None, True)]).replace(
-        '{"category":"Brukersiden","estimate":null,"n":null,"suppressed":true}',
+        '{"category":"Brukersiden","estimate":null,"n":null,"suppressed":true,"reason":"small"}',
         '{"category":"Brukersiden","estimate":52.0,"n":4,"suppressed":false}'))
     _, report = audit_one(tmp_path, html)
     (finding,) = only(report, "small-cell")
@@ -290,6 +293,7 @@ def test_html_quirks_are_read_as_a_browser_reads_them(tmp_path: Path) -> None:
     assert {(f.rule, f.element) for f in report.findings} == {
         ("unmarked-figure", "main#ek-main > table.ek-table > tr > td.ek-num"),
         ("suppressed-with-n", 'main#ek-main > table.ek-table > tr:nth-of-type(2) > td.ek-num[data-figure="respondents.leader"]'),
+        ("suppressed-reason", 'main#ek-main > table.ek-table > tr:nth-of-type(2) > td.ek-num[data-figure="respondents.leader"]'),
         ("network-resource", "main#ek-main > p:nth-of-type(2) > img"),
     }, report.text()
 
@@ -504,7 +508,7 @@ def test_recoverable_when_suppressed_here_and_shown_there(tmp_path: Path) -> Non
     assert "suppressed on one page but shown with n=6 on another" in found[0].message
     # and 3203's own page hides its respondent count, so the other page breaks small-unit too
     assert {(f.rule, f.file.name) for f in report.findings} - {(f.rule, f.file.name) for f in found} == {
-        ("small-unit", "other.html")}
+        ("small-unit", "other.html"), ("inconsistent", "m3203.html"), ("inconsistent", "other.html")}
 
 
 def test_not_recoverable_when_two_units_are_hidden(tmp_path: Path, tiny_data: Path) -> None:
@@ -696,8 +700,8 @@ def test_command_uses_the_manifest(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_planted_fixture_breaks_every_page_rule(tiny_data: Path) -> None:
     report = audit_pages([FIXTURES / "planted.html"], data_dir=tiny_data)
-    # recoverable: across pages; unreadable: an unreadable page; foreign-file: a folder.
-    assert set(rules(report)) == set(RULES) - {"recoverable", "unreadable", "foreign-file"}, report.text()
+    # recoverable, inconsistent: across pages; unreadable: an unreadable page; foreign-file: a folder.
+    assert set(rules(report)) == set(RULES) - {"recoverable", "inconsistent", "unreadable", "foreign-file"}, report.text()
 
 
 # --- real dashboards ------------------------------------------------------------------

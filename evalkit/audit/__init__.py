@@ -28,10 +28,14 @@ a static SVG) is not a figure element. A figure element's markup is complete whe
 ``data-unit`` of the form ``<level>:<id>`` (level team, municipality, network or all; a
 municipality id has 4 digits; ``all:all``), a non-empty ``data-wave`` and
 ``data-figure``, ``data-source`` ∈ survey / teams / measures, and — except on charts and
-on improvement measures — either ``data-n`` (a whole number) or
-``data-suppressed="true"``. Every row of a survey or team chart's inline data (``datasets``
-and every ``data.values``, at any depth of the spec but the theme's ``config``) is an
-object with ``n`` and ``suppressed``; a suppressed row has ``n`` null and no estimate
+on improvement measures — either ``data-n`` (a whole number) or ``data-suppressed``
+with the reason the figure is hidden: ``small`` (fewer than ``min_cell_n`` people),
+``unit`` (the unit has fewer than ``min_unit_n`` respondents) or ``protect`` (hidden so
+that a small number elsewhere cannot be worked out). An element with any
+``data-suppressed`` is read as hidden. Every row of a survey or team chart's inline data
+(``datasets`` and every ``data.values``, at any depth of the spec but the theme's
+``config``) is an object with ``n`` and ``suppressed``, and a ``reason`` when
+``suppressed`` is true; a suppressed row has ``n`` null and no estimate
 (``estimate``, ``share``, ``ci_low``, ``mean``, … : :data:`ESTIMATE_KEYS`). A row with
 ``suppressed`` false, ``n`` null and no estimate is a layout row (the zero line of a
 chart), not a figure. Measures charts are not read row by row.
@@ -58,9 +62,23 @@ Rules
     (``script.ek-spec``) outside a marked ``figure.ek-figure``, a chart whose data comes
     from a ``url`` the audit cannot read, or any other script or JSON that holds a Vega
     spec (``"$schema": "…vega…"``).
+``suppressed-reason``
+    A hidden figure that does not say why: a ``data-suppressed`` other than ``small``,
+    ``unit`` or ``protect`` (the former ``"true"``, or ``"false"``: a shown figure
+    carries no ``data-suppressed``); a suppressed chart row without such a ``reason``, or
+    a shown row with one.
+``reason-text``
+    A hidden figure whose text (or, for a key-figure card, its note; for a hidden chart
+    row, its label) gives another reason than its markup, read against the text store's
+    hidden-figure texts in nb, nn and en with the audit's thresholds: "for få svar" /
+    "too few answers" and "under 5" only with ``small``, "under 10 svar" / "under 10"
+    only with ``unit``, "skjult av personvernhensyn" / "hidden for privacy" only with
+    ``protect``. A dash gives no reason. With a data folder, a survey figure hidden as
+    ``unit`` whose unit has at least ``min_unit_n`` respondents in the wave is a finding
+    too (the reason is false).
 ``suppressed-with-n``
-    A suppressed figure that still tells something: ``data-suppressed="true"`` together
-    with ``data-n``; a suppressed chart row with a non-null ``n`` or estimate; or a
+    A suppressed figure that still tells something: ``data-suppressed`` together with
+    ``data-n``; a suppressed chart row with a non-null ``n`` or estimate; or a
     suppressed element (or the note of a suppressed key-figure card) whose text shows a
     number other than the audit's two thresholds (``under 5`` is fine with
     min_cell_n = 5; ``3`` is not); or a chart's static drawing (its inline SVG's text)
@@ -96,6 +114,10 @@ Rules
 ``recoverable``
     A suppressed figure that can be worked out from figures published elsewhere in the
     set (the algorithm is below). Reported on every page involved.
+``inconsistent``
+    A survey figure (unit, wave, figure id) that two pages of the set show differently:
+    with different n, hidden for different reasons, or shown on one and hidden on the
+    other (issue 13, item 4). Reported on every page involved.
 ``unreadable``
     A page that cannot be read or is not UTF-8, or a chart spec that is not JSON: it
     cannot be cleared.
@@ -154,7 +176,8 @@ From the bottom up (a module imports only those above it in this list):
 (findings, reports, a page's result), :mod:`~evalkit.audit.settings` (thresholds, data
 facts, the chart library's hash), :mod:`~evalkit.audit.tokenizer` (the HTML tokenizer),
 :mod:`~evalkit.audit.markup` (figure markup and chart rows), :mod:`~evalkit.audit.crosspage`
-(the cross-page checks), :mod:`~evalkit.audit.rules` (the rule registry: one object per
+(the cross-page checks), :mod:`~evalkit.audit.consistency` (the reasons a text states,
+one figure across pages), :mod:`~evalkit.audit.rules` (the rule registry: one object per
 rule, ``evalkit audit --rules``), :mod:`~evalkit.audit.page` (one page's walker),
 :mod:`~evalkit.audit.engine` (reading pages, the process pool, :func:`audit_pages`),
 :mod:`~evalkit.audit.cache` (:func:`audit_cached`) and :mod:`~evalkit.audit.cli`.

@@ -104,6 +104,7 @@ class PageResult:
     findings: list[Finding] = field(default_factory=list)
     visible: dict[Key, tuple[int, Ref]] = field(default_factory=dict)
     suppressed: dict[Key, Ref] = field(default_factory=dict)
+    reasons: dict[Key, str] = field(default_factory=dict)  # a suppressed key's data-suppressed, as written
     results: dict[tuple[str, str], tuple[int, Ref]] = field(default_factory=dict)
     respondents_all: dict[tuple[str, str], int | None] = field(default_factory=dict)
     largest_n: dict[tuple[str, str], int] = field(default_factory=dict)

@@ -368,6 +368,7 @@ class PageAudit:
                     card = self.card()
                     if card is not None:
                         card.card_suppressed = True
+                        card.card_reason = mark.reason
         elif tag == "td" and self.tables and self.tables[-1]:
             frame.kind |= CANDIDATE
             self.collect(frame)
@@ -394,6 +395,7 @@ class PageAudit:
         if mark.suppressed:
             if key not in result.suppressed:
                 result.suppressed[key] = self.ref(frame)
+                result.reasons[key] = (mark.raw_suppressed or "").strip().lower()
             return
         n = mark.n
         if n is None:

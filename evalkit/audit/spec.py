@@ -33,6 +33,7 @@ __all__ = [
     "PARENT_LEVEL",
     "PUBLISHED_NAMES",
     "PUBLISHED_SUFFIXES",
+    "REASONS",
     "SENTINEL",
     "SOURCES",
     "URL_ATTRS",
@@ -63,6 +64,10 @@ BIG_SCRIPT: Final = 65536
 SENTINEL: Final = "/*evalkit:chart-bundle*/"
 """What stands in for the chart library cut out of a page's bytes."""
 
+REASONS: Final = ("small", "unit", "protect")
+"""The values of ``data-suppressed`` and of a hidden chart row's ``reason``: fewer than
+min_cell_n people; a unit below min_unit_n; hidden to protect another figure
+(:mod:`evalkit.figure`)."""
 MARK_ATTRS: Final = ("data-unit", "data-wave", "data-figure", "data-source", "data-n", "data-suppressed")
 MARK_ATTR_SET: Final = frozenset(MARK_ATTRS)
 FIGURE_CLASSES: Final = frozenset({"ek-num", "ek-card-value", "ek-finding"})
