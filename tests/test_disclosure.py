@@ -115,3 +115,65 @@ def test_pinned_matches_enumeration(case: tuple) -> None:  # type: ignore[type-a
     seen = _brute_force(lower, upper, value, sums, at_most)
     expected = {i: next(iter(seen[i])) for i in hidden if len(seen[i]) == 1}
     assert pinned(p, hidden).values == expected
+
+
+def _by_definition(p: Problem, targets: list[int]) -> dict[object, int]:
+    """Pinned by definition: the whole programme's max and min of each target agree
+    (one solve each way per target, no shortcuts)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    a_eq, a_le = p.matrices()
+    value = np.asarray(p.value)
+    lo = np.where(np.isnan(value), p.lower, value)
+    hi = np.where(np.isnan(value), np.minimum(p.upper, 10_000), value)
+    cons = [LinearConstraint(a_eq, 0, 0), LinearConstraint(a_le, -np.inf, 0)]
+    out = {}
+    for t in targets:
+        c = np.zeros(len(value))
+        c[t] = 1
+        low = milp(c, constraints=cons, integrality=np.ones(len(value)), bounds=Bounds(lo, hi)).fun
+        high = -milp(-c, constraints=cons, integrality=np.ones(len(value)), bounds=Bounds(lo, hi)).fun
+        if round(low) == round(high):
+            out[p.keys[t]] = round(low)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pinned_matches_the_definition_on_role_by_unit_tables(seed: int) -> None:
+    # A network of 3-6 municipalities x 5 roles with totals both ways (a two-way table
+    # with margins), "under 5" labels on small cells, some cells hidden to protect
+    # (at least 5), and group n at most the counts: big enough that neighbourhoods,
+    # restrictions and relaxations are used, small enough to check by definition.
+    rng = np.random.default_rng(seed)
+    units = int(rng.integers(3, 7))
+    roles = 5
+    truth = rng.integers(0, 12, size=(units, roles))
+    truth[rng.random((units, roles)) < 0.3] = rng.integers(1, 5)
+    p = Problem()
+
+    def add(key: tuple[object, ...], n: int, shown: bool, protect: bool = False) -> int:
+        if shown:
+            return p.cell(key, value=n, truth=n)
+        if protect:
+            return p.cell(key, lower=5, truth=n)
+        return p.cell(key, lower=1, upper=4, truth=n) if 1 <= n <= 4 else p.cell(key, value=n, truth=n)
+
+    cells = {}
+    for u in range(units):
+        for r in range(roles):
+            n = int(truth[u, r])
+            protect = n >= 5 and rng.random() < 0.15
+            cells[(u, r)] = add(("c", u, r), n, shown=n >= 5 and not protect, protect=protect)
+        p.sum_of(p.cell(("c", u, "all"), value=int(truth[u].sum()), truth=int(truth[u].sum())),
+                 [cells[(u, r)] for r in range(roles)])
+        answered = int(truth[u, 0] + truth[u, 1]) - int(rng.integers(0, 2))
+        group = p.cell(("g", u), truth=int(truth[u, 0] + truth[u, 1]))
+        p.sum_of(group, [cells[(u, 0)], cells[(u, 1)]])
+        item = add(("i", u), max(answered, 0), shown=answered >= 5)
+        p.at_most(item, group)
+    for r in range(roles):
+        n = int(truth[:, r].sum())
+        total = add(("c", "net", r), n, shown=n >= 5)
+        p.sum_of(total, [cells[(u, r)] for u in range(units)])
+    targets = [i for i, k in enumerate(p.keys) if np.isnan(p.value[i]) and 1 <= p.truth[i] <= 4]
+    assert pinned(p, targets).values == _by_definition(p, targets)
