@@ -121,3 +121,31 @@ def test_an_evaluators_note_is_never_published(tmp_path: Path) -> None:
         copy.unlink(missing_ok=True)
     for leaked in ("Merknad til meg selv", "evil.example.org", "68 ttps", "Notat: Ledere", "Rå HTML"):
         assert leaked not in page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["truncate", "remove"])
+def test_a_damaged_prepared_store_is_rebuilt_and_said_so(tmp_path: Path, data: Path, damage: str) -> None:
+    """A truncated store file made every unit fail with "ArrowInvalid: Parquet magic
+    bytes not found" on --force, and a plain re-run called the store "up to date"."""
+    import pyarrow.parquet as pq
+
+    batch, out, work = _batch(tmp_path, data), tmp_path / "site", tmp_path / "work"
+    command = [*EVALKIT, "batch", str(batch), "--out", str(out), "--work", str(work)]
+    subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
+    target = work / "prepared" / "items.parquet"
+    whole = target.read_bytes()
+    if damage == "truncate":
+        target.write_bytes(whole[: len(whole) // 3])
+        why = "items.parquet does not match its checksum"
+    else:
+        target.unlink()
+        why = "items.parquet is missing"
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    said = again.stdout + again.stderr
+    assert again.returncode == 0, said
+    assert f"prepared store: damaged ({why}), rebuilt in" in said
+    assert pq.ParquetFile(target).metadata.num_rows > 0
+    forced = subprocess.run([*command, "--force"], capture_output=True, text=True, timeout=600)
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert "prepared store: up to date" in forced.stdout + forced.stderr

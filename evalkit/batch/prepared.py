@@ -5,7 +5,9 @@ indicator for every unit (:func:`evalkit.metrics.prepare`) and writes the prepar
 (:func:`evalkit.store.write_store`) into the work folder, together with a digest of each
 unit's slice (:mod:`evalkit.batch.slices`). The store is rebuilt only when its inputs
 changed: the data folder's files, the settings (wave, compare wave, thresholds, the
-instrument), evalkit's and polars' versions.
+instrument), evalkit's and polars' versions — or when it is damaged: every file of the
+store has its SHA-256 written beside the unit digests, and a file that no longer matches
+(truncated, overwritten, removed) has the store rebuilt, and the batch's summary says so.
 
 :func:`unit_input_hash` then names everything one dashboard reads — its slice of the
 store (benchmarks included), the reference tables the report reads from ``data_dir``,
@@ -82,6 +84,9 @@ class StoreState:
     seconds: float
     digests: dict[str, str]
     """``level:id`` → digest of the unit's slice."""
+    damaged: tuple[str, ...] = ()
+    """Why an up-to-date store was rebuilt: its files that no longer match the checksums
+    written with them (empty: it was not damaged)."""
 
 
 def store_inputs(plan: BatchPlan) -> dict[str, Any]:
@@ -102,12 +107,16 @@ def store_inputs(plan: BatchPlan) -> dict[str, Any]:
     }
 
 
-def _read_digests(path: Path, input_hash: str) -> dict[str, str] | None:
+def _read_digests_file(path: Path) -> dict[str, Any] | None:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(raw, dict) or raw.get("input_hash") != input_hash:
+    return raw if isinstance(raw, dict) else None
+
+
+def _digests_for(raw: dict[str, Any] | None, input_hash: str) -> dict[str, str] | None:
+    if raw is None or raw.get("input_hash") != input_hash:
         return None
     digests = raw.get("digests")
     return digests if isinstance(digests, dict) else None
@@ -126,13 +135,43 @@ def store_settings(folder: Path) -> dict[str, Any]:
     return settings if isinstance(settings, dict) else {}
 
 
-def _current_store(plan: BatchPlan, work: Path) -> tuple[str, dict[str, str] | None]:
-    """The store's input hash, and the unit digests when the store in ``work`` is up to date."""
+def store_checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file of a store folder, by name."""
+    return {p.name: file_hash(p) for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _damage(folder: Path, recorded: object) -> list[str]:
+    """The store's files that do not match the checksums written with them."""
+    if not isinstance(recorded, dict) or not recorded:
+        return ["its checksums are missing"]
+    out = []
+    for name, digest in sorted(recorded.items()):
+        path = folder / str(name)
+        try:
+            actual = file_hash(path)
+        except FileNotFoundError:
+            out.append(f"{name} is missing")
+            continue
+        except OSError as exc:
+            out.append(f"{name} cannot be read ({exc.strerror})")
+            continue
+        if actual != digest:
+            out.append(f"{name} does not match its checksum")
+    return out
+
+
+def _current_store(plan: BatchPlan, work: Path) -> tuple[str, dict[str, str] | None, list[str]]:
+    """The store's input hash; the unit digests when the store in ``work`` is up to date
+    and undamaged; and, when it is up to date but damaged, what is wrong with it."""
     input_hash = sha256_text(_canonical_json(store_inputs(plan)))
     wanted = {u.key for _, u in plan.units()}
     current = store_settings(work / STORE_DIR).get("input_hash")
-    digests = _read_digests(work / DIGESTS_FILE, input_hash) if current == input_hash else None
-    return input_hash, digests if digests is not None and wanted <= set(digests) else None
+    raw = _read_digests_file(work / DIGESTS_FILE) if current == input_hash else None
+    digests = _digests_for(raw, input_hash)
+    if digests is None or not wanted <= set(digests):
+        return input_hash, None, []
+    damage = _damage(work / STORE_DIR, raw.get("files") if raw else None)
+    return input_hash, (None if damage else digests), damage
 
 
 def store_is_current(plan: BatchPlan, work: Path) -> bool:
@@ -144,7 +183,7 @@ def ensure_store(plan: BatchPlan, work: Path) -> StoreState:
     """Build the prepared store in ``work`` unless an up-to-date one is there."""
     start = time.perf_counter()
     folder = work / STORE_DIR
-    input_hash, digests = _current_store(plan, work)
+    input_hash, digests, damage = _current_store(plan, work)
     if digests is not None:
         return StoreState(folder, input_hash, False, time.perf_counter() - start, digests)
 
@@ -167,9 +206,9 @@ def ensure_store(plan: BatchPlan, work: Path) -> StoreState:
     write_store(prepared, folder, input_hash=input_hash, reference_from=plan.data_dir)
     keys = [(u.level, u.unit_id) for _, u in plan.units()]
     computed = {f"{level}:{uid}": d for (level, uid), d in slice_digests(prepared, keys).items()}
-    write_atomic(work / DIGESTS_FILE,
-                 json.dumps({"input_hash": input_hash, "digests": computed}, indent=1, sort_keys=True))
-    return StoreState(folder, input_hash, True, time.perf_counter() - start, computed)
+    write_atomic(work / DIGESTS_FILE, json.dumps(
+        {"input_hash": input_hash, "digests": computed, "files": store_checksums(folder)}, indent=1, sort_keys=True))
+    return StoreState(folder, input_hash, True, time.perf_counter() - start, computed, tuple(damage))
 
 
 def manifest_parameters(section: Section, unit: Unit, base: Path) -> dict[str, Any]:

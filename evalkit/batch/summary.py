@@ -25,6 +25,7 @@ class BatchResult:
     out: Path
     work: Path
     notes: list[str] = field(default_factory=list)
+    store_damage: tuple[str, ...] = ()
     index_updated: bool = False
     withdrawn: list[str] = field(default_factory=list)
 
@@ -50,6 +51,8 @@ def summary_text(result: BatchResult, *, engine: str, jobs: int, executor: str) 
             parts.append(f"{len(result.rejected)} rejected by the audit")
         lines.append(f"{head}: {', '.join(parts)} [engine {engine}, executor {executor}, {jobs} job(s)]")
         store = (f"rebuilt in {result.store_seconds:.1f} s" if result.store_built else "up to date")
+        if result.store_damage:
+            store = f"damaged ({'; '.join(result.store_damage)}), {store}"
         lines.append(f"  prepared store: {store}")
     per_page = f" ({result.seconds / result.rendered:.2f} s per rendered page)" if result.rendered else ""
     index = ", index.html updated" if result.index_updated else ""
