@@ -164,3 +164,41 @@ def test_an_answer_to_an_item_the_instrument_lacks_is_refused(sample_data: Canon
     with pytest.raises(SchemaError, match=r"row 4, column 'item_id': value 'eq_typo' is not an item of "
                                           r"evalkit-\S+ \(1 answer\(s\) to items it does not have\)"):
         prepare(_with_answers(sample_data, broken), wave="2026")
+
+
+def test_same_data_same_bits_whatever_the_threads_do(sample_data: CanonicalData) -> None:
+    """Issue 14, item 9: two prepare() runs on the same data differed in the last bits of
+    index means and SDs, α and everything derived (float sums in thread order), so a
+    rebuilt store re-rendered pages. Run it four times while two threads keep polars busy
+    with other sums; every frame must be identical, bit for bit."""
+    import threading
+
+    stop = threading.Event()
+
+    def load() -> None:
+        frame = pl.DataFrame({"g": [i % 97 for i in range(200_000)], "x": [i / 7 for i in range(200_000)]})
+        while not stop.is_set():
+            frame.group_by("g").agg(pl.col("x").sum())
+
+    busy = [threading.Thread(target=load) for _ in range(2)]
+    for t in busy:
+        t.start()
+    try:
+        runs = [prepare(sample_data, wave="2026", compare_wave="2025") for _ in range(4)]
+    finally:
+        stop.set()
+        for t in busy:
+            t.join()
+    first = runs[0].frames()
+    for other in runs[1:]:
+        for name, frame in other.frames().items():
+            assert frame.equals(first[name]), name
+
+
+def test_fixed_point_sums_are_exact_in_any_order() -> None:
+    from evalkit.metrics._stats import FIXED, fixed
+
+    values = [100 / 3, 200 / 7, 0.1, 0.2, 0.3, 99.99999]
+    forward = pl.select(fixed(pl.Series(values)).sum()).item()
+    backward = pl.select(fixed(pl.Series(values[::-1])).sum()).item()
+    assert forward == backward == sum(round(v * FIXED) for v in values)

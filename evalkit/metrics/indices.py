@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from evalkit.metrics._stats import t_interval_arrays, wilson_arrays
+from evalkit.metrics._stats import FIXED, fixed, t_interval_arrays, wilson_arrays
 from evalkit.metrics.likert import scored_answers
 from evalkit.metrics.rollup import relevel, roll_up
 from evalkit.units import UNIT_LEVELS
@@ -138,11 +138,13 @@ def index_summary(
     base = lf.group_by([*_GROUP, "dimension"]).agg(
         n=pl.len().cast(pl.Int64),
         n_favourable=pl.col("favourable").sum().cast(pl.Int64),
-        sum_index=pl.col("index").sum(),
-        sumsq_index=(pl.col("index") ** 2).sum(),
+        sum_index=fixed(pl.col("index")).sum(),
+        sumsq_index=(fixed(pl.col("index")) ** 2).sum(),
     )
+    # Exact whole-number sums (see evalkit.metrics._stats.fixed), turned into floats once.
     rolled = roll_up(base, ["wave", "dimension"], ["n", "n_favourable", "sum_index", "sumsq_index"],
-                     levels=levels).collect()
+                     levels=levels).collect().with_columns(
+        sum_index=pl.col("sum_index") / FIXED, sumsq_index=pl.col("sumsq_index") / (FIXED * FIXED))
     return finish_index_summary(rolled)
 
 

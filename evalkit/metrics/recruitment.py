@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from evalkit.metrics._stats import t_interval_arrays, welch_arrays, wilson_arrays
+from evalkit.metrics._stats import FIXED, fixed, t_interval_arrays, welch_arrays, wilson_arrays
 from evalkit.metrics.rollup import relevel, roll_up
 from evalkit.schema import CHANNELS, ROLES
 from evalkit.units import UNIT_LEVELS
@@ -79,10 +79,13 @@ def recruitment_summary(
     >>> out.filter(indicator="months_to_recruit").select("n", "estimate").row(0)
     (2, 2.0)
     """
-    facts = _long_team_facts(teams, channels).with_columns(value_sq=pl.col("value") ** 2)
+    # Exact whole-number sums (evalkit.metrics._stats.fixed), floats again after the roll-up.
+    facts = _long_team_facts(teams, channels).with_columns(
+        value=fixed(pl.col("value")), value_sq=fixed(pl.col("value")) ** 2)
     keys = ["wave", "indicator", "category", "statistic"]
     rolled = roll_up(facts.lazy(), keys, ["answered", "value", "value_sq"], levels=levels,
-                     role_groups=False).collect()
+                     role_groups=False).collect().with_columns(
+        value=pl.col("value") / FIXED, value_sq=pl.col("value_sq") / (FIXED * FIXED))
     frames = [_finish(rolled)]
     if respondents is not None:
         frames.append(_response_rates(teams, respondents, levels))
@@ -163,7 +166,7 @@ def team_means(respondent_index: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return (
         respondent_index.lazy().filter(pl.col("index").is_not_null())
         .group_by("wave", "team_id", "dimension")
-        .agg(team_mean=pl.col("index").mean(), n_respondents=pl.len().cast(pl.Int64))
+        .agg(team_mean=fixed(pl.col("index")).sum() / FIXED / pl.len(), n_respondents=pl.len().cast(pl.Int64))
         .collect()
     )
 
@@ -208,8 +211,9 @@ def promoters(
         w=pl.col("has").cast(pl.Float64), wo=(~pl.col("has")).cast(pl.Float64),
     ).with_columns(
         n_with=pl.col("w"), n_without=pl.col("wo"),
-        s_with=pl.col("w") * pl.col("team_mean"), s_without=pl.col("wo") * pl.col("team_mean"),
-        ss_with=pl.col("w") * pl.col("team_mean") ** 2, ss_without=pl.col("wo") * pl.col("team_mean") ** 2,
+        # Exact whole-number sums (evalkit.metrics._stats.fixed), floats again after the roll-up.
+        s_with=fixed(pl.col("w") * pl.col("team_mean")), s_without=fixed(pl.col("wo") * pl.col("team_mean")),
+        ss_with=fixed(pl.col("w") * pl.col("team_mean")) ** 2, ss_without=fixed(pl.col("wo") * pl.col("team_mean")) ** 2,
         r_with=pl.col("w") * pl.col("n_respondents"), r_without=pl.col("wo") * pl.col("n_respondents"),
     )
     sums = ["n_with", "n_without", "s_with", "s_without", "ss_with", "ss_without", "r_with", "r_without"]
@@ -218,7 +222,9 @@ def promoters(
 
         return empty_frame("promoters")
     rolled = roll_up(joined.lazy(), ["wave", "dimension", "factor"], sums, levels=levels,
-                     role_groups=False).collect()
+                     role_groups=False).collect().with_columns(
+        *[(pl.col(c) / FIXED).alias(c) for c in ("s_with", "s_without")],
+        *[(pl.col(c) / (FIXED * FIXED)).alias(c) for c in ("ss_with", "ss_without")])
 
     def arr(c: str) -> np.ndarray:
         return rolled[c].to_numpy().astype(float)

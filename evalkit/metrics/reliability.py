@@ -14,10 +14,13 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from evalkit.metrics._stats import feldt_arrays
+from evalkit.metrics._stats import feldt_arrays, fixed
 from evalkit.metrics.likert import scored_answers
 from evalkit.metrics.rollup import relevel, roll_up
 from evalkit.units import UNIT_LEVELS
+
+VAR_STEPS: Final = 10**8
+"""Item variances (at most 2,500 on 0–100 scores) are summed in steps of 1e-8, exactly."""
 
 ALPHA_FLAG: Final = 0.70
 """Alpha under this is flagged (``low_reliability``)."""
@@ -118,23 +121,28 @@ def reliability_from_scored(
         .filter(pl.col("n_answered") == pl.col("k"))
         .select("respondent_id", "dimension", *_UNIT, total=pl.col("index") * pl.col("k"))
     )
+    # Sums as exact whole numbers (totals in steps of 1/100, so that their squares fit),
+    # turned into floats once: the same data give the same bits in any thread order.
     totals = complete.group_by(*_UNIT, "dimension").agg(
-        n=pl.len().cast(pl.Int64), sum_t=pl.col("total").sum(), sumsq_t=(pl.col("total") ** 2).sum()
+        n=pl.len().cast(pl.Int64), sum_t=fixed(pl.col("total"), 100).sum(),
+        sumsq_t=(fixed(pl.col("total"), 100) ** 2).sum(),
     )
     per_item = (
         scored.filter(pl.col("answered"))
         .join(complete.select("respondent_id", "dimension"), on=["respondent_id", "dimension"], how="semi")
         .group_by(*_UNIT, "dimension", "item_id")
-        .agg(sum_x=pl.col("score").sum(), sumsq_x=(pl.col("score") ** 2).sum(), n_x=pl.len().cast(pl.Int64))
+        .agg(sum_x=fixed(pl.col("score"), 100).sum(), sumsq_x=(fixed(pl.col("score"), 100) ** 2).sum(),
+             n_x=pl.len().cast(pl.Int64))
     )
     t_roll = roll_up(totals, ["wave", "dimension"], ["n", "sum_t", "sumsq_t"], levels=levels,
-                     role_groups=False)
+                     role_groups=False).with_columns(sum_t=pl.col("sum_t") / 100, sumsq_t=pl.col("sumsq_t") / 10_000)
     i_roll = (
         roll_up(per_item, ["wave", "dimension", "item_id"], ["sum_x", "sumsq_x", "n_x"], levels=levels,
                 role_groups=False)
+        .with_columns(sum_x=pl.col("sum_x") / 100, sumsq_x=pl.col("sumsq_x") / 10_000)
         .with_columns(var_x=(pl.col("sumsq_x") - pl.col("sum_x") ** 2 / pl.col("n_x")) / (pl.col("n_x") - 1))
         .group_by("unit_level", "unit_id", "wave", "dimension")
-        .agg(sum_var=pl.col("var_x").sum())
+        .agg(sum_var=fixed(pl.col("var_x"), VAR_STEPS).sum() / VAR_STEPS)
     )
     keys = ["unit_level", "unit_id", "wave", "dimension"]
     # Every unit/wave with respondents gets a row for every dimension, complete or not.
