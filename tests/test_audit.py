@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 import pytest
@@ -96,6 +96,10 @@ def clean_parts(unit: str = OSLO, n_all: int = 20) -> list[str]:
               unit=unit),
         table(("Alle", Cell(str(n_all), mark("respondents.all", n_all, unit=unit), numeric=True)),
               ("Ledere", Cell("under 5", mark("respondents.leader", suppressed=True, unit=unit), numeric=True)),
+              # a page that lists roles lists every role with people (the others have none)
+              ("Brukerrepresentanter", Cell("–", mark("respondents.user_rep", suppressed=True, unit=unit), numeric=True)),
+              ("Erfaringskonsulenter", Cell("–", mark("respondents.experience_consultant", suppressed=True, unit=unit),
+                                            numeric=True)),
               caption="Svar etter rolle"),
         table(("Team med opplæring", Cell("1 av 3 team", mark("recruitment.reps_trained.share", 3, source="teams", unit=unit), numeric=True)),
               ("Oslo 1", Cell("2", mark("recruitment.recruitment_difficulty", 1, source="teams", unit="team:T0301-1"), numeric=True)),
@@ -116,11 +120,16 @@ def rules(report: AuditReport) -> list[str]:
     return [f.rule for f in report.findings]
 
 
-def only(report: AuditReport, rule: str) -> list[Any]:
+def only(report: AuditReport, rule: str, *, besides: frozenset[str] = frozenset()) -> list[Any]:
     found = [f for f in report.findings if f.rule == rule]
     assert found, f"no {rule} finding in:\n{report.text()}"
-    assert set(rules(report)) == {rule}, report.text()
+    assert set(rules(report)) - besides == {rule}, report.text()
     return found
+
+
+TELLS_EC: Final = frozenset({"recoverable"})
+"""A planted experience consultants' index n on the clean page also tells their hidden
+count (everyone on it has an index, so each group's index n is its count): recoverable."""
 
 
 # --- a small canonical data folder ----------------------------------------------------------
@@ -171,7 +180,7 @@ def test_every_rule_is_documented() -> None:
 def test_small_cell_in_a_table_cell(tmp_path: Path) -> None:
     html = page(*clean_parts(), table(("Erfaringskonsulenter", cell("61", "equality.index_mean.experience_consultant", 3))))
     path, report = audit_one(tmp_path, html)
-    (finding,) = only(report, "small-cell")
+    (finding,) = only(report, "small-cell", besides=TELLS_EC)
     assert finding.file == path
     assert finding.element.endswith('td.ek-num[data-figure="equality.index_mean.experience_consultant"]')
     assert "n=3 < min_cell_n=5" in finding.message
@@ -477,10 +486,11 @@ def test_recoverable_from_the_network_total(tmp_path: Path, tiny_data: Path) -> 
     assert set(rules(report)) == {"recoverable"}, report.text()
     assert report.failing_files() == set(paths)
     messages = {f.message for f in report.findings}
-    assert ("network:ost respondents.all (wave 2026) n=30 minus the 2 other municipality unit(s) shown "
-            "leaves n=3 for municipality:3203, fewer than min_cell_n=5") in messages
+    assert any(m.startswith("municipality:3203 respondents.all (wave 2026), hidden (no reason given), can be "
+                            "worked out exactly from the published figures: 3 ") for m in messages), messages
     on_network = [f for f in report.findings if f.file.name == "ost.html"]
-    assert {f.element for f in on_network} >= {'main#ek-main > table.ek-table > tbody > tr > td.ek-num[data-figure="respondents.all"]'}
+    assert {f.element for f in on_network} >= {
+        'main#ek-main > table.ek-table:nth-of-type(3) > tbody > tr:nth-of-type(3) > td.ek-num[data-figure="respondents.all"]'}
 
 
 def test_recoverable_without_data_when_the_rest_is_small(tmp_path: Path) -> None:
@@ -556,7 +566,7 @@ def test_exported_page_passes_and_a_planted_small_cell_is_caught(tmp_path: Path)
     assert report.ok, report.text()
     planted = exported([*clean_parts(), table(("Erfaringskonsulenter", cell("52", "equality.index_mean.experience_consultant", 2)))])
     _, report = audit_one(tmp_path, planted, name="planted.html")
-    (finding,) = only(report, "small-cell")
+    (finding,) = only(report, "small-cell", besides=TELLS_EC)
     assert finding.element.endswith('td.ek-num[data-figure="equality.index_mean.experience_consultant"]')
 
 
@@ -585,7 +595,8 @@ def test_report_text_json_and_failing_files(tmp_path: Path) -> None:
                 '<script src="https://x.example/a.js"></script>')
     path, report = audit_one(tmp_path, html)
     assert not report.ok
-    assert len(report.text().splitlines()) == len(report.findings) == 2
+    # small-cell, network-resource and (TELLS_EC) recoverable
+    assert len(report.text().splitlines()) == len(report.findings) == 3
     assert all(line.startswith(f"{path}:") for line in report.text().splitlines())
     again = AuditReport.from_json(report.to_json())
     assert again == report
@@ -654,7 +665,9 @@ def test_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     write_pages(bad, {"oslo.html": page(*clean_parts()), "planted.html": (FIXTURES / "planted.html").read_text("utf-8")})
     assert main(["audit", str(bad)]) == 1
     captured = capsys.readouterr()
-    assert "planted.html" in captured.out and "oslo.html" not in captured.out
+    assert "planted.html" in captured.out
+    # oslo.html breaks no rule of its own; planted.html's index n of its experience consultants tells one of its counts
+    assert {line.split(": ")[1] for line in captured.out.splitlines() if "oslo.html" in line} <= TELLS_EC
     assert "keep aside" in captured.err
     assert main(["audit", str(bad), "--min-cell-n", "2", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["ok"] is False
@@ -718,6 +731,8 @@ def real_pages(tmp_path_factory: pytest.TempPathFactory, repo: Path) -> list[Pat
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="until the data-side protector of issue 13 lands: Oslo's leaders "
+                   "(under 5) are its total minus its providers minus the index n of the other groups")
 def test_real_sample_pages_pass(real_pages: list[Path], sample_dir: Path) -> None:
     report = audit_pages(real_pages, data_dir=sample_dir)
     assert report.ok, report.text()

@@ -2,8 +2,10 @@
 
 :func:`small_units` finds survey results of units under ``min_unit_n`` (the data, or the
 pages' own respondent counts, decide a unit's size); :func:`recoverable` finds suppressed
-figures that are the difference of figures published elsewhere in the set (the algorithm
-is in :mod:`evalkit.audit`'s docstring). Both work on the pages' :class:`PageResult` and
+figures that can be worked out from figures published elsewhere in the set: counts of
+people by the integer-programming attacker (:mod:`evalkit.audit.attack`), other figures
+as the difference of a parent's and its children's (the algorithm is in
+:mod:`evalkit.audit`'s docstring). Both work on the pages' :class:`PageResult` and
 return :data:`Deferred` findings, whose elements are named once the set is checked.
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from evalkit.audit.attack import attack, cell_kind
 from evalkit.audit.findings import Deferred, PageResult
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import CHILD_LEVEL, PARENT_LEVEL, Key, Ref
@@ -108,11 +111,16 @@ def recoverable(results: list[PageResult], settings: Settings, facts: DataFacts 
         unit, wave, figure = key
         flag(key, f"{unit} {figure} (wave {wave}) is suppressed on one page but shown with n={visible[key][0][1]} on another")
 
+    # Counts of people: the integer-programming attacker over every page.
+    out.extend(attack(results, settings, facts))
+
+    # Other figures (response rates, data quality): the difference of the same figure
+    # between a parent and its children.
     marked = marked_sizes(results)
     page_children = page_tree(results) if facts is None else {}
     for (parent, wave, figure), shown in sorted(visible.items()):
         level = parent.split(":", 1)[0]
-        if level not in CHILD_LEVEL:
+        if level not in CHILD_LEVEL or cell_kind(figure) is not None:
             continue
         kids = set(facts.children.get((parent, wave), frozenset()) if facts is not None else page_children.get(parent, ()))
         hidden = [k for k in kids if (k, wave, figure) not in visible]

@@ -108,6 +108,9 @@ class PageResult:
     respondents_all: dict[tuple[str, str], int | None] = field(default_factory=dict)
     largest_n: dict[tuple[str, str], int] = field(default_factory=dict)
     units: Counter[str] = field(default_factory=Counter)
+    labels: dict[Key, list[tuple[str, str]]] = field(default_factory=dict)
+    """Suppressed survey figures: (``data-suppressed`` as written, lower case; the text
+    shown instead), one pair per element (what the attacker reads as bounds)."""
     read_whole: bool = False  # positions refer to the page with the chart library left in
 
     def own_unit(self) -> str | None:

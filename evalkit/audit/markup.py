@@ -13,6 +13,7 @@ from evalkit.audit.spec import Key
 
 __all__ = [
     "CANDIDATE",
+    "HIDDEN_AS",
     "CARD",
     "CARD_NOTE",
     "CHART",
@@ -25,6 +26,11 @@ __all__ = [
     "read_mark",
     "unit_problem",
 ]
+
+HIDDEN_AS: Final = frozenset({"true", "small", "unit", "protect"})
+"""Values of ``data-suppressed`` that hide a figure: why (``small``: fewer than min_cell_n
+people; ``unit``: the unit is under min_unit_n; ``protect``: hidden so that a small figure
+elsewhere cannot be worked out), or the older ``true``, which gives no reason."""
 
 _UNIT = re.compile(r"^(team|municipality|network|all):(\S+)$")
 _MUNICIPALITY = re.compile(r"^\d{4}$")
@@ -80,7 +86,7 @@ def read_mark(attrs: Mapping[str, str], *, chart: bool) -> Mark:
     given_unit = get("data-unit", "").strip() or None
     problem = unit_problem(given_unit) if given_unit is not None else None
     raw_suppressed = get("data-suppressed")
-    suppressed = raw_suppressed is not None and raw_suppressed.strip().lower() == "true"
+    suppressed = raw_suppressed is not None and raw_suppressed.strip().lower() in HIDDEN_AS
     raw_n = get("data-n")
     n: int | None = None
     if raw_n is not None:

@@ -334,6 +334,10 @@ class PageAudit:
         if mark is not None and mark.suppressed:
             for figure_text in self.on.figure_text:
                 figure_text(self, frame, text)
+            key = mark.key
+            if key is not None and mark.source == "survey" and not mark.chart:
+                raw = (mark.raw_suppressed or "").strip().lower()
+                self.result.labels.setdefault(key, []).append((raw, " ".join(text.split())))
 
     # -- figure markup
     def open_chart(self) -> Frame | None:

@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Final, Protocol
 
 from evalkit.audit.crosspage import recoverable, small_units
 from evalkit.audit.findings import Deferred, Finding, PageResult
-from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows
+from evalkit.audit.markup import HIDDEN_AS, Frame, Mark, is_visible_row, numbered_rows
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import (
     ESTIMATE_KEYS,
@@ -270,8 +270,8 @@ class UnmarkedFigure(Rule):
             problems.append(mark.unit_problem)
         if mark.source is not None and mark.source not in SOURCES:
             problems.append(f"data-source {mark.source!r} is not survey, teams or measures")
-        if mark.raw_suppressed is not None and mark.raw_suppressed.strip().lower() not in ("true", "false"):
-            problems.append(f"data-suppressed={mark.raw_suppressed!r} (expected \"true\")")
+        if mark.raw_suppressed is not None and mark.raw_suppressed.strip().lower() not in (*HIDDEN_AS, "false"):
+            problems.append(f"data-suppressed={mark.raw_suppressed!r} (expected small, unit or protect)")
         if mark.raw_n is not None and mark.given_n is None:
             problems.append(f"data-n={mark.raw_n!r} is not a whole number")
         if not mark.chart and not mark.suppressed and mark.raw_n is None and mark.source in ("survey", "teams"):

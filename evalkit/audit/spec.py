@@ -17,6 +17,7 @@ __all__ = [
     "CHECKED_ATTRS",
     "CHILD_LEVEL",
     "CODE_CELL_CLASSES",
+    "DEFAULT_ATTACK_SECONDS",
     "DEFAULT_MIN_CELL_N",
     "DEFAULT_MIN_UNIT_N",
     "ESTIMATE_KEYS",
@@ -43,6 +44,8 @@ __all__ = [
 
 DEFAULT_MIN_UNIT_N: Final = 10
 DEFAULT_MIN_CELL_N: Final = 5
+DEFAULT_ATTACK_SECONDS: Final = 120.0
+"""Default time limit (seconds) of the cross-page attack on a set of pages."""
 MANIFEST_FILE: Final = "manifest.json"
 
 CODE_CELL_CLASSES: Final = frozenset({
