@@ -29,7 +29,8 @@ a static SVG) is not a figure element. A figure element's markup is complete whe
 municipality id has 4 digits; ``all:all``), a non-empty ``data-wave`` and
 ``data-figure``, ``data-source`` ∈ survey / teams / measures, and — except on charts and
 on improvement measures — either ``data-n`` (a whole number) or
-``data-suppressed="true"``. Every row of a survey or team chart's inline data (``datasets``
+``data-suppressed`` with the reason it is hidden: ``small``, ``unit`` or ``protect`` (the
+older ``true`` is read as hidden without a reason). Every row of a survey or team chart's inline data (``datasets``
 and every ``data.values``, at any depth of the spec but the theme's ``config``) is an
 object with ``n`` and ``suppressed``; a suppressed row has ``n`` null and no estimate
 (``estimate``, ``share``, ``ci_low``, ``mean``, … : :data:`ESTIMATE_KEYS`). A row with
@@ -59,7 +60,7 @@ Rules
     from a ``url`` the audit cannot read, or any other script or JSON that holds a Vega
     spec (``"$schema": "…vega…"``).
 ``suppressed-with-n``
-    A suppressed figure that still tells something: ``data-suppressed="true"`` together
+    A suppressed figure that still tells something: ``data-suppressed`` together
     with ``data-n``; a suppressed chart row with a non-null ``n`` or estimate; or a
     suppressed element (or the note of a suppressed key-figure card) whose text shows a
     number other than the audit's two thresholds (``under 5`` is fine with
@@ -94,8 +95,12 @@ Rules
     ``jp-OutputArea-output``, ``jp-RenderedText``, ``code_cell``, ``input_area``,
     ``output_area`` …); the outermost one is reported.
 ``recoverable``
-    A suppressed figure that can be worked out from figures published elsewhere in the
-    set (the algorithm is below). Reported on every page involved.
+    A hidden figure that can be worked out exactly from everything the set of pages
+    publishes (the attack is below), a count published with two different values, a
+    hidden figure whose label the published figures contradict, or a hidden count the
+    attack cannot settle within its time limit (``--attack-seconds``, default 300: it
+    cannot be shown safe). Reported on every page involved. A batch publishes no page
+    with a finding, so a set where a small figure can be pinned is not published whole.
 ``unreadable``
     A page that cannot be read or is not UTF-8, or a chart spec that is not JSON: it
     cannot be cleared.
@@ -110,25 +115,45 @@ Across all pages of the set, collect every visible survey figure with an n, keye
 (unit, wave, figure), and every suppressed one. Then:
 
 1. A key that is suppressed on one page and visible on another is recoverable.
-2. For each visible parent key (p, w, f) with n_p (p at level all, network or
-   municipality), take p's children in wave w, one level down (networks, municipalities,
-   teams). With a data folder the children are the units with respondents in p in wave w
-   (from ``respondents``), and a child is *contained* in p when all its respondents in w
+2. **Counts of people: an integer-programming attacker** (:mod:`evalkit.audit.attack`, :mod:`evalkit.audit.cells`;
+   solved by :mod:`evalkit.disclosure` with HiGHS), built from the pages' markup alone.
+   Each figure id whose ``data-n`` is a count of people becomes a cell (unit, wave,
+   kind): respondents by role and in all; an item's answers for everyone, per role
+   group and for the user and provider sides together (its gap); respondents with an
+   index, likewise; respondents who answered every item of a dimension (alpha's n).
+   Figures of one cell must agree. A hidden figure gives bounds by its
+   ``data-suppressed``: ``small`` (or the old ``true`` shown as "under 5") 1 to
+   min_cell_n − 1; ``unit`` 1 to min_unit_n − 1 for the unit's respondents and at most
+   min_unit_n − 1 for the figure; ``protect`` at least min_cell_n; the old ``true``
+   otherwise nothing. A page that lists a unit's respondents by role says that a role
+   it leaves out has nobody. Relations: all = the sum of the roles; a group's answers,
+   index n and complete answers are at most its respondents; everyone's = the sum over
+   user side, provider side, experience consultants and other (a group not published
+   is a hidden cell); alpha's n is at most the index n of everyone; a parent's count is
+   the sum of its children's, for every kind of count the parent shows, over the unit
+   tree of the data (``--data``: a child that also belongs to another parent is in
+   neither sum, and the parent keeps a hidden remainder) or, without data, the tree the
+   pages show (a unit's own page lists its children; otherwise the list is incomplete
+   and the parent keeps a hidden remainder). The targets are the hidden counts not
+   hidden as ``protect``; one that every integer solution sets to the same value is a
+   finding when its label says it is small or its value is 1 to min_cell_n − 1, on the
+   element that hides it and, once per page, on every page whose figures take part in
+   the same connected programme.
+3. Other figures (a response rate's n counts the people invited): for each visible
+   parent key (p, w, f) with n_p (p at level all, network or municipality), take p's
+   children in wave w, one level down (networks, municipalities, teams). With a data
+   folder the children are the units with respondents in p in wave w (from
+   ``respondents``), and a child is *contained* in p when all its respondents in w
    belong to p (a municipality whose teams sit in several networks is not). Without data
    the children are what the pages tell: a page's own unit (its ``respondents.all``
    unit, else its most frequent non-team unit) is a child of the one unit one level up
    that the page shows, and the parent of the units one level down that it shows (a
-   network page's table of its municipalities).
-3. If exactly one child h has no visible (h, w, f), at least one child is visible, every
-   visible child is contained in p, and r = n_p − Σ n(visible children) > 0, then h's
-   figure is the difference of published figures. It is a finding when r <
-   ``min_cell_n`` (a group that small is disclosed whoever it is), or — with data only,
-   where the child set is complete — when h's figure is suppressed on some page or h has
-   fewer than ``min_unit_n`` respondents. The finding goes on the pages that show the
-   parent's figure, every visible child's figure, and h's suppressed figure.
-
-Only figures with the same key are combined: differences across role groups on one page,
-or between a figure and its copy under another id, are not examined.
+   network page's table of its municipalities). If exactly one child h has no visible
+   (h, w, f), at least one child is visible, every visible child is contained in p, and
+   r = n_p − Σ n(visible children) > 0, then h's figure is the difference of published
+   figures. It is a finding when r < ``min_cell_n``, or — with data only, where the
+   child set is complete — when h's figure is suppressed on some page or h has fewer
+   than ``min_unit_n`` respondents.
 
 Speed
 -----
@@ -153,9 +178,10 @@ From the bottom up (a module imports only those above it in this list):
 :mod:`~evalkit.audit.spec` (the markup contract's facts), :mod:`~evalkit.audit.findings`
 (findings, reports, a page's result), :mod:`~evalkit.audit.settings` (thresholds, data
 facts, the chart library's hash), :mod:`~evalkit.audit.tokenizer` (the HTML tokenizer),
-:mod:`~evalkit.audit.markup` (figure markup and chart rows), :mod:`~evalkit.audit.crosspage`
-(the cross-page checks), :mod:`~evalkit.audit.rules` (the rule registry: one object per
-rule, ``evalkit audit --rules``), :mod:`~evalkit.audit.page` (one page's walker),
+:mod:`~evalkit.audit.markup` (figure markup and chart rows), :mod:`~evalkit.audit.cells`
+(what a figure id counts), :mod:`~evalkit.audit.attack` (the integer-programming attacker), :mod:`~evalkit.audit.crosspage` (the cross-page
+checks), :mod:`~evalkit.audit.rules` (the rule registry: one object per rule,
+``evalkit audit --rules``), :mod:`~evalkit.audit.page` (one page's walker),
 :mod:`~evalkit.audit.engine` (reading pages, the process pool, :func:`audit_pages`),
 :mod:`~evalkit.audit.cache` (:func:`audit_cached`) and :mod:`~evalkit.audit.cli`.
 

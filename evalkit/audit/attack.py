@@ -4,28 +4,7 @@ The ``recoverable`` rule builds a :class:`~evalkit.disclosure.Problem` from the 
 figure markup alone (never from the suppression engine's frames) and asks
 :func:`~evalkit.disclosure.pinned` which hidden counts every integer solution agrees on.
 
-Cells
------
-A cell is a count of people: (unit, wave, kind). The figure ids that carry a cell's count
-in ``data-n`` (each checked against the sample data: see tests/test_audit_attack.py):
-
-* ``respondents.<role>`` (the six roles) and ``respondents.all``: respondents;
-* ``<item>.n``, ``<item>.share_favourable``, ``<item>.share_favourable.ci``,
-  ``<item>.share_dont_know``: the item's answers (don't-know left out), everyone;
-  ``<item>.<group>.n``, ``<item>.<group>.share_favourable``, ``….share_favourable.ci``:
-  the answers of a role group; ``<item>.gap.user_side.share_favourable``: the user
-  side's answers plus the provider side's;
-* ``<dim>.index_mean``, ``<dim>.index_share_favourable``, ``<dim>.benchmark.index_mean``,
-  ``<dim>.change.index_mean``, ``summary.<dim>.benchmark.index_mean``,
-  ``<dim>.index_mean.all`` (and ``.n``, ``.ci``): everyone with an index;
-  ``<dim>.index_mean.<group>`` (and ``.n``, ``.ci``): a role group with an index;
-  ``<dim>.gap.user_side.index_mean`` and ``summary.<dim>.gap.user_side.index_mean``: the
-  user and provider sides with an index;
-* ``<dim>.alpha``: the respondents who answered every item of the dimension.
-
-Other figures (``response_rate``: people invited; ``data_quality.*``) are not counts of
-the cells above and are left out (the same-key checks of
-:func:`~evalkit.audit.crosspage.recoverable` still see them).
+Cells (counts of people) and what a figure id counts: :mod:`evalkit.audit.cells`.
 
 What the attacker knows
 -----------------------
@@ -52,104 +31,26 @@ attack cannot settle within the time limit (``attack_seconds``) is a finding too
 
 from __future__ import annotations
 
-import re
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import cast
 
 import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csgraph
 
+from evalkit.audit.cells import GROUPS, SIDES, Cell, Kind, cell_kind, family, label_bounds
 from evalkit.audit.findings import Deferred, PageResult
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import CHILD_LEVEL, PARENT_LEVEL, Ref
-from evalkit.disclosure import Inconsistent, Problem, pinned
-from evalkit.schema import PROVIDER_SIDE, ROLES, USER_SIDE
+from evalkit.disclosure import CAP, Attack, Inconsistent, Problem, pinned
+from evalkit.schema import ROLES
 
-__all__ = ["GROUPS", "Model", "attack", "build", "cell_kind", "label_bounds"]
-
-GROUPS: Final[dict[str, tuple[str, ...]]] = {
-    "user_side": USER_SIDE,
-    "provider_side": PROVIDER_SIDE,
-    "experience_consultant": ("experience_consultant",),
-    "other": ("other",),
-}
-"""The role groups whose counts add up to everyone's (``other`` is never published)."""
-SIDES: Final = "sides"
-"""The user side and the provider side together (the n of a gap between them)."""
-
-Kind = tuple[str, ...]
-Cell = tuple[str, str, Kind]
-"""(unit, wave, kind): ``("respondents", role)``, ``("item", item, group)``,
-``("index", dimension, group)``, ``("complete", dimension)`` or a hidden remainder."""
-
-_NAME = r"([a-z0-9_]+)"
-_GROUP = "(all|" + "|".join(GROUPS) + ")"
-_ROLE = "(" + "|".join(("all", *ROLES)) + ")"
-_NOT_NAMES: Final = frozenset({"respondents", "summary", "data_quality", "response_rate"})
-_FIGURES: Final[tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Kind]], ...]] = (
-    (re.compile(rf"respondents\.{_ROLE}"), lambda m: ("respondents", m[1])),
-    (re.compile(rf"summary\.{_NAME}\.benchmark\.index_mean"), lambda m: ("index", m[1], "all")),
-    (re.compile(rf"(?:summary\.)?{_NAME}\.gap\.user_side\.index_mean"), lambda m: ("index", m[1], SIDES)),
-    (re.compile(rf"{_NAME}\.(?:index_mean|index_share_favourable|benchmark\.index_mean|change\.index_mean)"),
-     lambda m: ("index", m[1], "all")),
-    (re.compile(rf"{_NAME}\.index_mean\.{_GROUP}(?:\.n|\.ci)?"), lambda m: ("index", m[1], m[2])),
-    (re.compile(rf"{_NAME}\.alpha"), lambda m: ("complete", m[1])),
-    (re.compile(rf"{_NAME}\.gap\.user_side\.share_favourable"), lambda m: ("item", m[1], SIDES)),
-    (re.compile(rf"{_NAME}\.(?:n|share_favourable|share_favourable\.ci|share_dont_know)"),
-     lambda m: ("item", m[1], "all")),
-    (re.compile(rf"{_NAME}\.{_GROUP}\.(?:n|share_favourable|share_favourable\.ci)"),
-     lambda m: ("item", m[1], m[2])),
-)
-
-
-@cache
-def cell_kind(figure: str) -> Kind | None:
-    """The kind of count whose n a figure id carries (None: not one the attacker models).
-
-    >>> cell_kind("respondents.leader"), cell_kind("eq_views.user_side.share_favourable")
-    (('respondents', 'leader'), ('item', 'eq_views', 'user_side'))
-    >>> cell_kind("equality.index_mean.provider_side.n"), cell_kind("response_rate")
-    (('index', 'equality', 'provider_side'), None)
-    """
-    for pattern, kind in _FIGURES:
-        m = pattern.fullmatch(figure)
-        if m is not None:
-            if m.lastindex and m[1] in _NOT_NAMES and not figure.startswith("respondents."):
-                return None
-            return kind(m)
-    return None
-
-
-def _family(kind: Kind) -> Kind:
-    return kind[:1] if kind[0] == "respondents" else kind[:2]
-
-
-@cache
-def _under_texts(n: int) -> frozenset[str]:
-    """"under {n}" in every language of the text store (what the old markup showed)."""
-    from evalkit.i18n import LANGUAGES, text
-
-    return frozenset(text("less_than", lang, n=n).casefold() for lang in LANGUAGES)
-
-
-def label_bounds(raw: str, shown: str, total: bool, settings: Settings) -> tuple[float, float, str]:
-    """(lower, upper, reason) of a count hidden as ``raw`` (``data-suppressed``) with the
-    text ``shown``; ``total``: the count is the unit's respondents. Reasons: small, unit,
-    protect, hidden (the old ``true`` without "under min_cell_n")."""
-    small = (1.0, settings.min_cell_n - 1.0, "small")
-    if raw == "small":
-        return small
-    if raw == "unit":
-        return (1.0 if total else 0.0), settings.min_unit_n - 1.0, "unit"
-    if raw == "protect":
-        return float(settings.min_cell_n), np.inf, "protect"
-    if shown.strip().casefold() in _under_texts(settings.min_cell_n):
-        return small
-    return 0.0, np.inf, "hidden"
-
+__all__ = ["Model", "attack", "build", "propagate", "recover"]
 
 @dataclass
 class Model:
@@ -175,7 +76,7 @@ class Model:
 
     def settle(self) -> None:
         """Check the relations whose counts are all published (a broken one is a finding
-        on every element of its counts, and left out), and give the rest to the problem."""
+        on every element of its counts, and left out); the rest go to the problem."""
         p = self.problem
         value = np.asarray(p.value)
 
@@ -184,7 +85,7 @@ class Model:
                 return False
             message = f"the published counts contradict each other: {text} does not hold"
             self.findings.extend((file, ref, "recoverable", message) for c in cells
-                                 for file, ref, _f in self.marks.get(p.keys[c], []))
+                                 for file, ref, _f in self.marks.get(_keys(p)[c], []))
             return True
 
         kept = []
@@ -192,14 +93,29 @@ class Model:
             text = f"{_shown(p, t)} = {' + '.join(_shown(p, q) for q in parts)}"
             if not broken((t, *parts), lambda v: v[0] == sum(v[1:]), text):
                 kept.append((t, parts))
-                p.sum_of(t, parts)
         self.relations = kept
         kept_le = []
         for a, b in self.at_most:
             if not broken((a, b), lambda v: v[0] <= v[1], f"{_shown(p, a)} ≤ {_shown(p, b)}"):
                 kept_le.append((a, b))
-                p.at_most(a, b)
         self.at_most = kept_le
+
+    def program(self, *, local: bool = False) -> Problem:
+        """The problem with every relation (``local``: only those within one unit, a
+        relaxation: what it pins, the whole problem pins too)."""
+        p = self.problem
+        out = Problem()
+        for i, key in enumerate(_keys(p)):
+            v = p.value[i]
+            out.cell(key, lower=p.lower[i], upper=p.upper[i], value=None if np.isnan(v) else v)
+        keys = _keys(p)
+        for t, parts in self.relations:
+            if not local or all(keys[q][0] == keys[t][0] for q in parts):
+                out.sum_of(t, parts)
+        for a, b in self.at_most:
+            if not local or keys[a][0] == keys[b][0]:
+                out.at_most(a, b)
+        return out
 
     def family(self, unit: str, wave: str, family: Kind) -> None:
         """A unit's counts of one family and the relations between them."""
@@ -292,7 +208,7 @@ def build(results: list[PageResult], settings: Settings, facts: DataFacts | None
                         (r.file, totals[(unit, wave)], f"respondents.{role} (not listed)"))
     # Families of counts per unit, and the values and bounds the pages give.
     for cell in [*published, *bounds]:
-        model.family(cell[0], cell[1], _family(cell[2]))
+        model.family(cell[0], cell[1], family(cell[2]))
     for cell, values in published.items():
         if len(values) > 1:
             shown = "; ".join(f"n={n} as {where[0][2]} on {where[0][0].name}" for n, where in sorted(values.items()))
@@ -305,10 +221,10 @@ def build(results: list[PageResult], settings: Settings, facts: DataFacts | None
     for cell, given in bounds.items():
         lo = max(b[0] for b in given)
         hi = min(b[1] for b in given)
-        i = model.cell(cell)
-        value = model.problem.value[i]
-        if (not np.isnan(value) and not lo <= value <= hi) or lo > hi:
-            what = f"shown elsewhere as n={value:g}" if not np.isnan(value) else f"bounds {lo:g}–{hi:g} cannot all hold"
+        given_n = model.problem.value[model.cell(cell)]
+        if (not np.isnan(given_n) and not lo <= given_n <= hi) or lo > hi:
+            what = (f"shown elsewhere as n={given_n:g}" if not np.isnan(given_n)
+                    else f"bounds {lo:g}–{hi:g} cannot all hold")
             message = (f"{_name(cell)} (wave {cell[1]}) is hidden as {', '.join(sorted({b[2] for b in given}))}, "
                        f"but {what}: a hidden figure's label must be true")
             model.findings.extend((file, ref, "recoverable", message) for _lo, _hi, _r, file, ref in given)
@@ -345,13 +261,13 @@ def _tree(facts: DataFacts | None, results: list[PageResult]) -> dict[tuple[str,
             if len(ups) == 1:
                 named[(ups[0], wave)].add(own)
     claimed: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
-    for (parent, wave), kids in [*listed.items(), *named.items()]:
-        for kid in kids:
+    for (parent, wave), shown in [*listed.items(), *named.items()]:
+        for kid in shown:
             claimed[(kid, wave)].add(parent)
     for key in {*listed, *named}:
-        kids = listed.get(key, set()) | named.get(key, set())
-        alone = {k for k in kids if len(claimed[(k, key[1])]) == 1}
-        tree[key] = (alone, key in listed and alone == kids)
+        units = listed.get(key, set()) | named.get(key, set())
+        alone = {k for k in units if len(claimed[(k, key[1])]) == 1}
+        tree[key] = (alone, key in listed and alone == units)
     return tree
 
 
@@ -364,10 +280,10 @@ def _across(model: Model, facts: DataFacts | None, results: list[PageResult],
         kids, exact = tree[(parent, wave)]
         if (parent, wave) not in marked_units or not kids or not any((k, wave) in marked_units for k in kids):
             continue  # nothing shown of the parent, or of any child: the sums say nothing
-        for family in sorted(model.families[(parent, wave)]):
+        for shown in sorted(model.families[(parent, wave)]):
             for kid in sorted(kids):
-                model.family(kid, wave, family)
-            for kind in _across_kinds(family):
+                model.family(kid, wave, shown)
+            for kind in _across_kinds(shown):
                 parts: list[Cell] = [(kid, wave, kind) for kid in sorted(kids)]
                 if not exact:
                     parts.append((parent, wave, ("rest", *kind)))
@@ -389,45 +305,150 @@ def _name(cell: Cell) -> str:
     return f"{unit} {what}"
 
 
-def _targets(model: Model, settings: Settings) -> list[int]:
-    """Hidden counts of people that could be small: not remainders or sums of sides, not
-    hidden as ``protect``, and bounds (tightened by the published wholes) that allow
-    1…min_cell_n−1 (or a small label)."""
+def propagate(model: Model, rounds: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds every integer solution keeps (interval propagation over the sums and the
+    at-most relations, rounded to whole numbers): sound, and cheap next to a solve."""
     p = model.problem
-    value = np.asarray(p.value)
-    upper = np.asarray(p.upper, dtype=float)
+    value = np.asarray(p.value, dtype=float)
     known = ~np.isnan(value)
-    for _ in range(3):  # bounds from published (or bounded) wholes: a part is at most its whole
-        before = upper.copy()
-        for t, parts in model.relations:
-            whole = value[t] if known[t] else upper[t]
-            for q in parts:
-                upper[q] = min(upper[q], whole)
-        for a, b in model.at_most:
-            upper[a] = min(upper[a], value[b] if known[b] else upper[b])
-        if np.array_equal(before, upper):
+    lo = np.where(known, value, np.asarray(p.lower, dtype=float))
+    hi = np.where(known, value, np.asarray(p.upper, dtype=float))
+    rows = np.repeat(np.arange(len(model.relations)), [1 + len(parts) for _t, parts in model.relations])
+    cols = np.fromiter((c for t, parts in model.relations for c in (t, *parts)), dtype=np.int64, count=len(rows))
+    sign = np.concatenate([np.r_[1.0, -np.ones(len(parts))] for _t, parts in model.relations]) if len(rows) else \
+        np.zeros(0)
+    le = np.asarray(model.at_most, dtype=np.int64).reshape(-1, 2)
+    n_rows = len(model.relations)
+    for _ in range(rounds):
+        before_lo, before_hi = lo.copy(), hi.copy()
+        if len(rows):
+            # term bounds of each entry: sign * x in [t_min, t_max]
+            t_max = np.where(sign > 0, hi[cols], -lo[cols])
+            t_min = np.where(sign > 0, lo[cols], -hi[cols])
+            inf_max = np.isinf(t_max)
+            inf_min = np.isinf(t_min)
+            sum_max = np.bincount(rows, np.where(inf_max, 0.0, t_max), n_rows)
+            sum_min = np.bincount(rows, np.where(inf_min, 0.0, t_min), n_rows)
+            n_inf_max = np.bincount(rows, inf_max, n_rows)
+            n_inf_min = np.bincount(rows, inf_min, n_rows)
+            others_max = np.where(n_inf_max[rows] - inf_max > 0, np.inf, sum_max[rows] - np.where(inf_max, 0.0, t_max))
+            others_min = np.where(n_inf_min[rows] - inf_min > 0, -np.inf,
+                                  sum_min[rows] - np.where(inf_min, 0.0, t_min))
+            # sign * x = -(others): x in [-others_max, -others_min] (sign +1) or [others_min, others_max]
+            new_lo = np.where(sign > 0, -others_max, others_min)
+            new_hi = np.where(sign > 0, -others_min, others_max)
+            np.maximum.at(lo, cols, np.ceil(new_lo - 1e-9))
+            np.minimum.at(hi, cols, np.floor(new_hi + 1e-9))
+        if len(le):
+            np.minimum.at(hi, le[:, 0], hi[le[:, 1]])
+            np.maximum.at(lo, le[:, 1], lo[le[:, 0]])
+        if np.array_equal(before_lo, lo) and np.array_equal(before_hi, hi):
             break
-    out = []
-    for i, key in enumerate(p.keys):
+    return lo, hi
+
+
+def _targets(model: Model, settings: Settings) -> tuple[list[int], dict[int, int]]:
+    """Hidden counts of people that could be small — not remainders or sums of sides, not
+    hidden as ``protect``, with bounds (:func:`propagate`) that allow 1…min_cell_n−1 or a
+    small label — split into those the bounds leave open (for the solver) and those they
+    pin already (number → value)."""
+    p = model.problem
+    lo, hi = propagate(model)
+    if (lo > hi).any():
+        i = int(np.flatnonzero(lo > hi)[0])
+        raise Inconsistent(f"{_name(_keys(p)[i])} (wave {_keys(p)[i][1]}) has no possible value")
+    value = np.asarray(p.value)
+    known = ~np.isnan(value)
+    open_: list[int] = []
+    settled: dict[int, int] = {}
+    for i, key in enumerate(_keys(p)):
+        if known[i]:
+            continue
+        p.cell(key, lower=lo[i], upper=hi[i])  # sound: every solution keeps them
         kind = key[2]
-        if known[i] or kind[0] == "rest" or kind[-1] == SIDES or (
+        if kind[0] == "rest" or kind[-1] == SIDES or (
                 kind[0] == "respondents" and kind[1] in ("user_side", "provider_side")):
             continue
-        if "protect" in model.reasons.get(key, ()):
+        reasons = model.reasons.get(key, ())
+        if "protect" in reasons:
             continue
-        if upper[i] < 1 or (p.lower[i] >= settings.min_cell_n and "small" not in model.reasons.get(key, ())):
+        if hi[i] < 1 or (lo[i] >= settings.min_cell_n and "small" not in reasons):
             continue
-        out.append(i)
-    for i in out:
-        p.cell(p.keys[i], upper=upper[i])
-    return out
+        if lo[i] == hi[i]:
+            settled[i] = int(lo[i])
+        else:
+            open_.append(i)
+    return open_, settled
+
+
+def _not_cleared(problem: Problem, targets: list[int], deadline: float, patience: int = 2) -> list[int]:
+    """The targets that integer solutions with random objectives (±1 on the open targets)
+    do not move, per connected component; a target that two solutions set differently is
+    not pinned. Stops in a component after ``patience`` solves that clear nothing. (The
+    push of :func:`~evalkit.disclosure.pinned` moves all open targets one way, which leaves
+    parts that can only trade with each other, such as two groups' answers whose sum is
+    known, to a solve each.)"""
+    if not targets:
+        return []
+    a_eq, a_le = problem.matrices()
+    value = np.asarray(problem.value, dtype=float)
+    known = ~np.isnan(value)
+    hidden = np.flatnonzero(~known)
+    col = np.full(len(value), -1, dtype=np.int64)
+    col[hidden] = np.arange(len(hidden))
+    fixed = np.where(known, value, 0.0)
+    eq, eq_rhs = a_eq[:, hidden].tocsr(), -(a_eq @ fixed)
+    le, le_rhs = a_le[:, hidden].tocsr(), -(a_le @ fixed)
+    lo = np.asarray(problem.lower, dtype=float)[hidden]
+    hi = np.minimum(np.asarray(problem.upper, dtype=float)[hidden], CAP)
+    stacked = sparse.vstack([eq, le]).tocsr()
+    link = (stacked != 0).astype(np.int8)
+    _, label = csgraph.connected_components(sparse.bmat([[None, link], [link.T, None]], format="csr"), directed=False)
+    n_rows = stacked.shape[0]
+    row_label, cell_label = label[:n_rows], label[n_rows:]
+    wanted = col[np.asarray(targets, dtype=np.int64)]
+    keep: list[int] = []
+    rng = np.random.default_rng(13)
+    for comp in np.unique(cell_label[wanted]):
+        cells = np.flatnonzero(cell_label == comp)
+        rows = np.flatnonzero(row_label == comp)
+        eq_rows, le_rows = rows[rows < eq.shape[0]], rows[rows >= eq.shape[0]] - eq.shape[0]
+        constraints = []
+        if len(eq_rows):
+            sub = eq[eq_rows][:, cells]
+            constraints.append(LinearConstraint(sub, eq_rhs[eq_rows], eq_rhs[eq_rows]))
+        if len(le_rows):
+            constraints.append(LinearConstraint(le[le_rows][:, cells], -np.inf, le_rhs[le_rows]))
+        local = np.flatnonzero(np.isin(cells, wanted))
+        open_ = np.ones(len(local), dtype=bool)
+        first: np.ndarray | None = None
+        idle = 0
+        while open_.any() and idle < patience:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            c = np.zeros(len(cells))
+            c[local[open_]] = rng.choice([-1.0, 1.0], int(open_.sum()))
+            res = milp(c, constraints=constraints, integrality=np.ones(len(cells)), bounds=Bounds(lo[cells], hi[cells]),
+                       options={"time_limit": left, "presolve": True})
+            if res.status != 0 or res.x is None:
+                break  # infeasible or out of time: pinned() decides
+            x = np.rint(res.x[local])
+            if first is None:
+                first = x
+                continue
+            moved = open_ & (x != first)
+            idle = 0 if moved.any() else idle + 1
+            open_ &= ~moved
+        keep.extend(int(hidden[cells[t]]) for t in local[open_])
+    return sorted(keep)
 
 
 def _components(model: Model) -> tuple[dict[Cell, int], defaultdict[int, set[Cell]]]:
     """Connected cells (linked by relations through hidden cells): cell → component, and
     each component's cells, published ones included."""
     p = model.problem
-    parent = list(range(len(p.keys)))
+    parent = list(range(len(_keys(p))))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -447,18 +468,23 @@ def _components(model: Model) -> tuple[dict[Cell, int], defaultdict[int, set[Cel
     for row in rows:
         roots = {find(c) for c in row if hidden[c]}
         for root in roots:
-            members[root].update(p.keys[c] for c in row)
-    return {p.keys[i]: find(i) for i in range(len(p.keys)) if hidden[i]}, members
+            members[root].update(_keys(p)[c] for c in row)
+    return {_keys(p)[i]: find(i) for i in range(len(_keys(p))) if hidden[i]}, members
+
+
+def _keys(p: Problem) -> list[Cell]:
+    """The problem's keys, which are this module's cells."""
+    return cast(list[Cell], p.keys)
 
 
 def _shown(p: Problem, c: int) -> str:
     """A cell with its published value or its bounds."""
     v = p.value[c]
     if not np.isnan(v):
-        return f"{_name(p.keys[c])}={v:g}"
+        return f"{_name(_keys(p)[c])}={v:g}"
     lo, hi = p.lower[c], p.upper[c]
     span = "" if (lo == 0 and hi == np.inf) else f" [{lo:g}–{hi:g}]" if hi < np.inf else f" [≥{lo:g}]"
-    return f"{_name(p.keys[c])}{span}"
+    return f"{_name(_keys(p)[c])}{span}"
 
 
 def _label(reasons: set[str]) -> str:
@@ -497,16 +523,36 @@ def _route(model: Model, i: int) -> str:
     return "; ".join(texts)
 
 
+def recover(model: Model, settings: Settings) -> Attack:
+    """Every target (:func:`_targets`) the published figures pin, by key, and those not
+    settled within ``settings.attack_seconds``. Raises :class:`~evalkit.disclosure.Inconsistent`
+    when the published counts admit no solution.
+
+    Solutions with random objectives clear most targets (:func:`_not_cleared`); each unit
+    on its own then pins what its own figures pin (a relaxation: small programmes, fast);
+    the whole set settles the rest."""
+    p = model.problem
+    targets, settled = _targets(model, settings)
+    deadline = time.perf_counter() + settings.attack_seconds
+    whole = model.program()
+    rest = _not_cleared(whole, targets, deadline)
+    found = pinned(model.program(local=True), rest, time_limit=max(0.0, deadline - time.perf_counter()))
+    rest = [i for i in rest if _keys(p)[i] not in found.values and _keys(p)[i] not in found.unresolved]
+    more = pinned(whole, rest, time_limit=max(0.0, deadline - time.perf_counter()))
+    found.values.update(more.values)
+    found.unresolved |= more.unresolved
+    found.solves += more.solves
+    found.values.update((_keys(p)[i], v) for i, v in settled.items())
+    return found
+
+
 def attack(results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
     """The ``recoverable`` findings of the integer-programming attack on a set of pages."""
     model = build(results, settings, facts)
     out = list(model.findings)
-    targets = _targets(model, settings)
-    if not targets:
-        return out
     p = model.problem
     try:
-        found = pinned(p, targets, time_limit=settings.attack_seconds)
+        found = recover(model, settings)
     except Inconsistent as exc:
         message = (f"the published counts contradict each other ({exc}): the attack cannot show that no "
                    "hidden figure can be worked out")
@@ -515,8 +561,9 @@ def attack(results: list[PageResult], settings: Settings, facts: DataFacts | Non
     involved: defaultdict[int, list[str]] = defaultdict(list)
     direct: defaultdict[int, set[Path]] = defaultdict(set)
     small = settings.min_cell_n
-    for key in sorted(found.values, key=str):
-        value = found.values[key]
+    values = cast(dict[Cell, int], found.values)
+    for key in sorted(values, key=str):
+        value = values[key]
         reasons = model.reasons.get(key, set())
         if not ("small" in reasons or 1 <= value < small):
             continue
@@ -527,7 +574,7 @@ def attack(results: list[PageResult], settings: Settings, facts: DataFacts | Non
         out.extend((file, ref, "recoverable", message) for file, ref, _f in model.marks.get(key, []))
         involved[component[key]].append(f"{_name(key)} = {value}")
         direct[component[key]].update(file for file, _ref, _f in model.marks.get(key, []))
-    for key in sorted(found.unresolved, key=str):
+    for key in sorted(cast(set[Cell], found.unresolved), key=str):
         message = (f"{_name(key)} (wave {key[1]}): the attack could not settle within its time limit "
                    f"({settings.attack_seconds:g} s) whether it can be worked out, so it cannot be shown safe")
         out.extend((file, ref, "recoverable", message) for file, ref, _f in model.marks.get(key, []))

@@ -9,7 +9,7 @@ import click
 
 from evalkit.audit.engine import audit_pages
 from evalkit.audit.rules import FOREIGN_FILE, REGISTRY
-from evalkit.audit.spec import MANIFEST_FILE
+from evalkit.audit.spec import DEFAULT_ATTACK_SECONDS, MANIFEST_FILE
 from evalkit.errors import InputError, JobFailed
 
 __all__ = ["audit_command", "pages_in"]
@@ -34,11 +34,13 @@ def _list_rules(ctx: click.Context, _param: click.Parameter, value: bool) -> Non
               help="Canonical data folder (respondent ids, unit sizes). Default: the manifest's.")
 @click.option("--min-unit-n", type=int, help="Fewest respondents a unit needs for results (default: manifest, else 10).")
 @click.option("--min-cell-n", type=int, help="Fewest people behind a survey figure (default: manifest, else 5).")
+@click.option("--attack-seconds", type=float, default=DEFAULT_ATTACK_SECONDS, show_default=True,
+              help="Time limit of the cross-page attack; a hidden figure it cannot settle in time is a finding.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--rules", is_flag=True, expose_value=False, is_eager=True, callback=_list_rules,
               help="List the rules (id: description, one per line) and exit.")
 def audit_command(directory: Path, data_dir: Path | None, min_unit_n: int | None, min_cell_n: int | None,
-                  as_json: bool) -> None:
+                  attack_seconds: float, as_json: bool) -> None:
     """Check every page under DIRECTORY for anything that must never be published.
 
     Exit 0 when the pages are clean, 1 on any finding, 2 for bad usage.
@@ -53,7 +55,7 @@ def audit_command(directory: Path, data_dir: Path | None, min_unit_n: int | None
         raise InputError(f"{directory}: no .html pages to audit")
     foreign = FOREIGN_FILE.check_folder(directory) if directory.is_dir() else []
     report = audit_pages(pages, data_dir=data_dir, min_unit_n=min_unit_n, min_cell_n=min_cell_n,
-                         manifest=manifest if manifest.is_file() else None)
+                         manifest=manifest if manifest.is_file() else None, attack_seconds=attack_seconds)
     if foreign:
         report = dataclasses.replace(report, findings=[*foreign, *report.findings])
     click.echo(report.to_json() if as_json else report.text())

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from evalkit.audit.attack import attack, cell_kind
+from evalkit.audit.attack import attack
+from evalkit.audit.cells import cell_kind
 from evalkit.audit.findings import Deferred, PageResult
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import CHILD_LEVEL, PARENT_LEVEL, Key, Ref

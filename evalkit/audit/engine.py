@@ -21,12 +21,20 @@ from evalkit.audit.rules import REGISTRY, UNREADABLE
 from evalkit.audit.settings import (
     DataFacts,
     Settings,
+    check_seconds,
     known_bundle,
     load_data,
     page_settings,
     resolve,
 )
-from evalkit.audit.spec import BIG_SCRIPT, DEFAULT_MIN_CELL_N, DEFAULT_MIN_UNIT_N, SENTINEL, Ref
+from evalkit.audit.spec import (
+    BIG_SCRIPT,
+    DEFAULT_ATTACK_SECONDS,
+    DEFAULT_MIN_CELL_N,
+    DEFAULT_MIN_UNIT_N,
+    SENTINEL,
+    Ref,
+)
 from evalkit.audit.tokenizer import paths_at
 
 __all__ = ["audit_file", "audit_html", "audit_pages", "may_inline_bundle", "read_page"]
@@ -191,6 +199,7 @@ def audit_pages(
     min_cell_n: int | None = None,
     manifest: Path | None = None,
     workers: int | None = None,
+    attack_seconds: float = DEFAULT_ATTACK_SECONDS,
 ) -> AuditReport:
     """Audit a set of pages, each on its own and across the set.
 
@@ -209,6 +218,9 @@ def audit_pages(
         Processes to use; default one per core (at most 8) when there are more than 100
         pages. Workers are started with ``spawn``: a script that calls this must guard its
         entry point with ``if __name__ == "__main__":``.
+    attack_seconds
+        Time limit of the cross-page attack (``recoverable``); a hidden figure it cannot
+        settle in time is a finding.
 
     Raises
     ------
@@ -219,7 +231,8 @@ def audit_pages(
     unit_n, cell_n, data = resolve(data_dir=data_dir, min_unit_n=min_unit_n, min_cell_n=min_cell_n, manifest=manifest)
     facts = load_data(data) if data is not None else None
     files = [Path(p) for p in paths]
-    settings = page_settings(unit_n, cell_n, facts, known_bundle() if may_inline_bundle(files) else None)
+    settings = page_settings(unit_n, cell_n, facts, known_bundle() if may_inline_bundle(files) else None,
+                             check_seconds(attack_seconds))
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(files) > _WORKER_THRESHOLD else 1
     if workers > 1 and len(files) > 1:

@@ -13,11 +13,11 @@ from evalkit.audit.spec import Key
 
 __all__ = [
     "CANDIDATE",
-    "HIDDEN_AS",
     "CARD",
     "CARD_NOTE",
     "CHART",
     "FIGURE",
+    "HIDDEN_AS",
     "Frame",
     "Mark",
     "datasets",

@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.atomic import write_atomic
-from evalkit.audit.spec import DEFAULT_ATTACK_SECONDS, DEFAULT_MIN_CELL_N, DEFAULT_MIN_UNIT_N, MIN_ID_LENGTH
+from evalkit.audit.spec import (
+    DEFAULT_ATTACK_SECONDS,
+    DEFAULT_MIN_CELL_N,
+    DEFAULT_MIN_UNIT_N,
+    MIN_ID_LENGTH,
+)
 from evalkit.errors import InputError, JobFailed
 
 __all__ = [

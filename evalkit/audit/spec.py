@@ -44,7 +44,7 @@ __all__ = [
 
 DEFAULT_MIN_UNIT_N: Final = 10
 DEFAULT_MIN_CELL_N: Final = 5
-DEFAULT_ATTACK_SECONDS: Final = 120.0
+DEFAULT_ATTACK_SECONDS: Final = 300.0
 """Default time limit (seconds) of the cross-page attack on a set of pages."""
 MANIFEST_FILE: Final = "manifest.json"
 
