@@ -12,12 +12,29 @@ Every element that shows a figure carries machine-readable markup:
     ``survey`` (people's answers; suppression rules apply), ``teams`` (a team's
     practice, counted in teams) or ``measures`` (monthly improvement measures).
 ``data-n`` / ``data-suppressed``
-    The people (or teams) behind a visible figure, or ``data-suppressed="true"`` and then
-    no n at all.
+    The people (or teams) behind a visible figure (a visible figure carries no
+    ``data-suppressed``; a visible count carries its integer), or, for a hidden figure,
+    ``data-suppressed`` with the reason it is hidden and then no n at all:
+
+    ``small``
+        based on fewer than ``min_cell_n`` people (page text "under 5" for a count,
+        "for få svar" for a result);
+    ``unit``
+        the unit has fewer than ``min_unit_n`` respondents in the wave (the text names
+        the unit's size: "under 10 svar"; a small unit's respondent total is shown as
+        the range "under 10");
+    ``protect``
+        hidden so that a small number elsewhere cannot be worked out from it ("skjult
+        av personvernhensyn").
+
+    The data layer's reason codes map onto these (:data:`DATA_REASONS`); a figure of a
+    unit that is not published (``not_published``, ``internal_only``) is never rendered
+    (:func:`reason_of` raises :class:`UnpublishedFigure`).
 
 Charts carry the unit, wave, figure and source on their ``<figure>`` element, and every
 row of the data embedded in the chart's spec has ``n`` and ``suppressed`` fields with
-the same meaning (a suppressed row has ``n`` null and no estimate).
+the same meaning, and a ``reason`` (small, unit or protect) when ``suppressed`` is true
+(a suppressed row has ``n`` null and no estimate).
 
 Only objects from this module reach a published page: the exporter
 (:mod:`evalkit.render`) renders nothing else a notebook displays.
@@ -33,7 +50,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from evalkit.i18n import settle
+from evalkit.i18n import Language, settle, text
 from evalkit.templating import macro
 
 FIGURE_MIME = "application/vnd.evalkit.figure+json"
@@ -44,6 +61,43 @@ PAGE_MIME = "application/vnd.evalkit.page+json"
 imports nbconvert."""
 
 Source = Literal["survey", "teams", "measures"]
+Reason = Literal["small", "unit", "protect"]
+REASONS: Final[tuple[Reason, ...]] = ("small", "unit", "protect")
+"""The values of ``data-suppressed`` (and of a hidden chart row's ``reason``)."""
+DATA_REASONS: Final[Mapping[str, Reason]] = {
+    "n_below_min_cell_n": "small",
+    "unit_below_min_unit_n": "unit",
+    "complementary": "protect",
+}
+"""The metrics layer's reason codes (a prepared frame's ``reason``) → the page's reason."""
+UNPUBLISHED_REASONS: Final = frozenset({"not_published", "internal_only"})
+"""Reason codes of figures that never reach a page (the unit is not published)."""
+
+
+class UnpublishedFigure(ValueError):
+    """A figure of a unit that is not published was about to be rendered."""
+
+
+def reason_of(code: str | None) -> Reason:
+    """The page's reason for a hidden figure, from the metrics layer's reason code.
+
+    Examples
+    --------
+    >>> reason_of("n_below_min_cell_n"), reason_of("unit_below_min_unit_n"), reason_of("complementary")
+    ('small', 'unit', 'protect')
+    >>> reason_of("not_published")
+    Traceback (most recent call last):
+    ...
+    evalkit.figure.UnpublishedFigure: a figure hidden as 'not_published' must not be rendered (its unit is not published)
+    """
+    if code in UNPUBLISHED_REASONS:
+        raise UnpublishedFigure(f"a figure hidden as {code!r} must not be rendered (its unit is not published)")
+    if code in REASONS:
+        return code
+    reason = DATA_REASONS.get(code or "")
+    if reason is None:
+        raise ValueError(f"no page reason for the hidden figure's reason code {code!r}")
+    return reason
 LAB_VEGALITE_MIME = "application/vnd.vegalite.v5+json"
 
 
@@ -58,6 +112,27 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def hidden_text(reason: Reason, language: Language, *, min_cell_n: int, min_unit_n: int, count: bool = False) -> str:
+    """What a hidden figure shows instead of itself: why it is hidden (the text store's
+    ``hidden_*``). ``count``: a count of people, where ``small`` reads "under 5" and
+    ``unit`` "under 10" (a range); a result reads "for få svar" / "under 10 svar".
+
+    Examples
+    --------
+    >>> [hidden_text(r, "nb", min_cell_n=5, min_unit_n=10) for r in REASONS]
+    ['for få svar', 'under 10 svar', 'skjult av personvernhensyn']
+    >>> [hidden_text(r, "en", min_cell_n=3, min_unit_n=8, count=True) for r in REASONS]
+    ['fewer than 3', 'fewer than 8', 'hidden for privacy']
+    """
+    if reason == "small":
+        return text("hidden_small_count", language, n=min_cell_n) if count else text("hidden_small", language)
+    if reason == "unit":
+        return text("hidden_unit_count" if count else "hidden_unit", language, n=min_unit_n)
+    if reason == "protect":
+        return text("hidden_protect", language)
+    raise ValueError(f"unknown reason {reason!r}")
+
+
 @dataclass(frozen=True)
 class Mark:
     """The markup of one figure (see the module docstring)."""
@@ -67,11 +142,18 @@ class Mark:
     figure: str
     source: Source
     n: int | None = None
-    suppressed: bool = False
+    reason: Reason | None = None
+    """Why the figure is hidden (None: it is shown)."""
 
     def __post_init__(self) -> None:
+        if self.reason is not None and self.reason not in REASONS:
+            raise ValueError(f"figure {self.figure}: reason {self.reason!r} is not one of {REASONS}")
         if self.suppressed and self.n is not None:
             raise ValueError(f"suppressed figure {self.figure} must not carry an n")
+
+    @property
+    def suppressed(self) -> bool:
+        return self.reason is not None
 
     def attrs(self) -> str:
         """The markup as HTML attributes.
@@ -80,19 +162,19 @@ class Mark:
         --------
         >>> Mark("municipality:0301", "2026", "equality.index_mean", "survey", n=42).attrs()
         'data-unit="municipality:0301" data-wave="2026" data-figure="equality.index_mean" data-source="survey" data-n="42"'
-        >>> Mark("team:T1", "2026", "equality.index_mean", "survey", suppressed=True).attrs()
-        'data-unit="team:T1" data-wave="2026" data-figure="equality.index_mean" data-source="survey" data-suppressed="true"'
+        >>> Mark("team:T1", "2026", "equality.index_mean", "survey", reason="small").attrs()
+        'data-unit="team:T1" data-wave="2026" data-figure="equality.index_mean" data-source="survey" data-suppressed="small"'
         """
         base = (
             f'data-unit="{esc(self.unit)}" data-wave="{esc(self.wave)}" '
             f'data-figure="{esc(self.figure)}" data-source="{esc(self.source)}"'
         )
-        if self.suppressed:
-            return base + ' data-suppressed="true"'
-        return base + (f' data-n="{self.n}"' if self.n is not None else "")
+        if self.reason is not None:
+            return base + f' data-suppressed="{self.reason}"'
+        return base + (f' data-n="{int(self.n)}"' if self.n is not None else "")
 
-    def with_figure(self, figure: str, n: int | None, suppressed: bool) -> Mark:
-        return Mark(self.unit, self.wave, figure, self.source, None if suppressed else n, suppressed)
+    def with_figure(self, figure: str, n: int | None, reason: Reason | None) -> Mark:
+        return Mark(self.unit, self.wave, figure, self.source, None if reason else n, reason)
 
 
 @dataclass(frozen=True)
@@ -173,7 +255,7 @@ def round_floats(value: Any, digits: int = 4) -> Any:
     return value
 
 
-KEPT_FIELDS: Final = frozenset({"n", "suppressed"})
+KEPT_FIELDS: Final = frozenset({"n", "suppressed", "reason"})
 """Row fields kept even when the chart does not draw them: the audit reads them."""
 
 
@@ -207,7 +289,8 @@ def without_unused_fields(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_chart_rows(spec: Mapping[str, Any], figure: str) -> None:
-    """Every data row embedded in a chart must say n or suppressed (the audit relies on it)."""
+    """Every data row embedded in a chart must say n or suppressed, and a suppressed row
+    why (the audit relies on it)."""
     datasets: list[Iterable[Any]] = list(spec.get("datasets", {}).values())
     data = spec.get("data")
     if isinstance(data, Mapping) and "values" in data:
@@ -218,6 +301,10 @@ def _check_chart_rows(spec: Mapping[str, Any], figure: str) -> None:
                 raise ValueError(f"chart {figure}: data row without n/suppressed markup: {sorted(row)}")
             if row["suppressed"] and row["n"] is not None:
                 raise ValueError(f"chart {figure}: a suppressed row carries n={row['n']}")
+            if row["suppressed"] and row.get("reason") not in REASONS:
+                raise ValueError(f"chart {figure}: a suppressed row without a reason ({row.get('reason')!r})")
+            if not row["suppressed"] and row.get("reason") is not None:
+                raise ValueError(f"chart {figure}: a visible row carries reason {row['reason']!r}")
 
 
 @dataclass

@@ -201,7 +201,20 @@ def read_unit(
     *,
     expected_settings: Mapping[str, Any],
 ) -> Prepared:
-    """Read one unit's slice of a store: what :meth:`Prepared.for_unit` gives.
+    """Read one unit's slice of a store: what :meth:`Prepared.for_unit` gives (of
+    :func:`read_scope`)."""
+    return read_scope(folder, unit_level, unit_id, expected_settings=expected_settings).for_unit(unit_level, unit_id)
+
+
+def read_scope(
+    folder: str | os.PathLike[str],
+    unit_level: str,
+    unit_id: str,
+    *,
+    expected_settings: Mapping[str, Any],
+) -> Prepared:
+    """Read the partitions of a store that one unit's slice is cut from (the unit, its
+    children and ancestors, and whatever shares their partitions), not yet cut.
 
     Raises
     ------
@@ -229,8 +242,7 @@ def read_unit(
         groups = None if wanted is None else sorted(i for p, i in row_groups.get(name, {}).items() if p in wanted)
         frames[name] = _read_frame(root / f"{name}.parquet", groups)
     base_settings = {k: v for k, v in settings.items() if k != "row_groups"}
-    prepared = Prepared(**frames, settings=base_settings)
-    return prepared.for_unit(unit_level, unit_id)
+    return Prepared(**frames, settings=base_settings)
 
 
 def _read_frame(path: Path, groups: list[int] | None) -> pl.DataFrame:

@@ -38,7 +38,7 @@ class StandIn:
 def test_every_rule_has_an_id_a_description_and_a_check() -> None:
     rules = list(REGISTRY)
     assert [rule.id for rule in rules] == list(RULES)
-    assert len({rule.id for rule in rules}) == len(rules) == 10
+    assert len({rule.id for rule in rules}) == len(rules) == 13
     for rule in rules:
         assert isinstance(rule, Rule)
         assert rule.description and "\n" not in rule.description
@@ -60,7 +60,7 @@ def test_command_lists_the_rules(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_rule_checks_a_figure_on_its_own() -> None:
     page = StandIn()
     attrs = {"class": "ek-num", "data-unit": "municipality:301", "data-wave": "2026", "data-figure": "x",
-             "data-source": "survey", "data-suppressed": "true", "data-n": "3"}
+             "data-source": "survey", "data-suppressed": "small", "data-n": "3"}
     frame = Frame("td", ("ek-num",), 42)
     frame.mark = mark = read_mark(attrs, chart=False)
     UnmarkedFigure().figure(page, frame, mark)

@@ -87,6 +87,7 @@ def small_problems(draw: st.DrawFn) -> tuple[list[int], list[int], list[int | No
         truth[total] = sum(truth[q] for q in parts)
         sums.append((total, parts))
     assume(all(truth[t] == sum(truth[q] for q in parts) for t, parts in sums))  # the truth is a solution
+    assume(max(truth) <= 12)  # within the enumeration's cap
     at_most = [(a, b) for a, b in draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=2))
                if a != b and truth[a] <= truth[b]]
     shown = draw(st.lists(st.booleans(), min_size=n, max_size=n))

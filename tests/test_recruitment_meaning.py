@@ -217,7 +217,7 @@ def test_user_side_items_are_suppressed_where_few_answered(sample_dir: Path, dat
     text = text_of(html)
     assert "For få bruker- og pårørenderepresentanter svarte" in text
     tags = [a for _, a in parse(html).tags if str(a.get("data-figure", "")).startswith("rec_")]
-    assert tags and all(a.get("data-suppressed") == "true" and "data-n" not in a for a in tags)
+    assert tags and all(a.get("data-suppressed") == "small" and "data-n" not in a for a in tags)
 
 
 # --- English pages ---------------------------------------------------------------------

@@ -42,7 +42,7 @@ def test_every_figure_element_carries_markup(oslo: Report) -> None:
     for attrs in marked:
         assert attrs.get("data-unit") and attrs.get("data-wave") == "2026"
         assert attrs.get("data-source") in {"survey", "teams", "measures"}
-        if attrs.get("data-suppressed") == "true":
+        if attrs.get("data-suppressed") is not None:
             assert "data-n" not in attrs  # an exact small n is itself a disclosure
     numeric_cells = [a for t, a in elements.tags if t == "td" and "ek-num" in (a.get("class") or "")]
     assert numeric_cells and all("data-figure" in a for a in numeric_cells)
@@ -67,7 +67,7 @@ def test_small_municipality_says_too_few_and_shows_no_survey_results(sample_dir:
     html = page_html(report)
     assert "For få svar til å vise resultater" in html
     survey = [a for _, a in parse(html).tags if a.get("data-source") == "survey" and a.get("data-unit") == "municipality:1505"]
-    assert all(a.get("data-suppressed") == "true" or "data-n" not in a for a in survey)
+    assert all(a.get("data-suppressed") == "unit" and "data-n" not in a for a in survey)
     assert "ek-spec" not in report.equality().html()
 
 
@@ -141,7 +141,7 @@ def test_header_shows_respondents_by_role_with_small_counts_hidden(oslo: Report)
     cells = [a for t, a in parse(html).tags if t == "td" and a.get("data-figure", "").startswith("respondents.")]
     assert cells
     for attrs in cells:
-        assert attrs.get("data-suppressed") == "true" or int(attrs["data-n"]) >= 5
+        assert attrs.get("data-suppressed") in {"small", "unit", "protect"} or int(attrs["data-n"]) >= 5
     assert "under 5" in html  # e.g. relative representatives
 
 

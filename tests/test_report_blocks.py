@@ -29,9 +29,9 @@ def test_table_cells_carry_the_figure_markup_and_emphasis() -> None:
 
 
 def test_cards_and_findings_carry_their_mark() -> None:
-    mark = Mark("network:ost", "2026", "equality.index_mean", "survey", suppressed=True)
+    mark = Mark("network:ost", "2026", "equality.index_mean", "survey", reason="protect")
     html = blocks.cards([blocks.Card("label", "–", "note", mark)]) + blocks.finding("x", mark)
-    assert html.count('data-suppressed="true"') == 2 and "data-n" not in html
+    assert html.count('data-suppressed="protect"') == 2 and "data-n" not in html
 
 
 def test_the_export_and_the_macros_share_one_loader() -> None:

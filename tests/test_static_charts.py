@@ -222,7 +222,7 @@ def test_the_audit_reads_the_drawing_and_flags_a_count_of_no_visible_row(tmp_pat
     cells = [[Cell(str(r["category"]), header=True),
               Cell("–" if r["suppressed"] else str(r["estimate"]),
                    Mark("municipality:0301", "2026", f"equality.index_by_role.{r['category']}", "survey",
-                        r["n"], r["suppressed"]), numeric=True)] for r in rows]
+                        r["n"], r.get("reason")), numeric=True)] for r in rows]
 
     def figure(drawn_n: int) -> str:
         svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g><text>n = 20</text><text>n = 15</text>'

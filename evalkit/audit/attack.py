@@ -8,11 +8,14 @@ Cells (counts of people) and what a figure id counts: :mod:`evalkit.audit.cells`
 
 What the attacker knows
 -----------------------
-Published counts (``data-n``); bounds from how a figure is hidden: ``small`` (or the old
-``true`` shown as "under 5") is 1…min_cell_n−1; ``unit`` puts the unit's respondents at
-1…min_unit_n−1 and the figure at 0…min_unit_n−1; ``protect`` is at least min_cell_n; the
-old ``true`` otherwise says nothing. A page that lists a unit's respondents by role
-(``respondents.all`` and at least one role) says that an unlisted role has nobody.
+Published counts (``data-n``); bounds from why a figure is hidden (``data-suppressed``,
+:func:`~evalkit.audit.cells.reason_bounds`): ``small`` is 1…min_cell_n−1 (a gap's says
+nothing: its user side is small); ``unit`` puts the unit's respondents at
+1…min_unit_n−1 and the figure at 0…min_unit_n−1; ``protect`` is at least min_cell_n;
+any other value (the old ``true``: a ``suppressed-reason`` finding) says nothing. The
+text shown instead is not read: the ``reason-text`` rule holds it to the reason. A page
+that lists a unit's respondents by role (``respondents.all`` and at least one role) says
+that an unlisted role has nobody.
 Relations, per unit and wave: all = the sum of the roles; a role group's count of an
 item's answers, an index or complete answers is at most the group's respondents (user
 side = user_rep + relative_rep, provider side = provider + leader, experience
@@ -25,7 +28,7 @@ belongs to another parent (a municipality with teams in two networks) is in neit
 and an incomplete child set leaves a hidden remainder.
 
 Targets are the hidden counts of people that are not hidden as ``protect``. One pinned
-is a finding when its label says it is small or its value is 1…min_cell_n−1; one the
+is a finding when it is hidden as ``small`` or its value is 1…min_cell_n−1; one the
 attack cannot settle within the time limit (``attack_seconds``) is a finding too.
 """
 
@@ -43,10 +46,10 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csgraph
 
-from evalkit.audit.cells import GROUPS, SIDES, Cell, Kind, cell_kind, family, label_bounds
+from evalkit.audit.cells import GROUPS, SIDES, Cell, Kind, cell_kind, family, reason_bounds
 from evalkit.audit.findings import Deferred, PageResult
 from evalkit.audit.settings import DataFacts, Settings
-from evalkit.audit.spec import CHILD_LEVEL, PARENT_LEVEL, Ref
+from evalkit.audit.spec import CHILD_LEVEL, PARENT_LEVEL, PINNED_PHRASE, TAKES_PART, Ref
 from evalkit.disclosure import CAP, Attack, Inconsistent, Problem, pinned
 from evalkit.schema import ROLES
 
@@ -191,13 +194,12 @@ def build(results: list[PageResult], settings: Settings, facts: DataFacts | None
                 listed[(unit, wave)].add(kind[1])
                 if total:
                     totals[(unit, wave)] = ref
-            for raw, shown in r.labels.get(key, [("", "")]):
-                lo, hi, reason = label_bounds(raw, shown, total, settings)
-                bounds[cell].append((lo, hi, reason, r.file, ref))
-                model.reasons[cell].add(reason)
-                if reason == "unit" and not total:
-                    bounds[(unit, wave, ("respondents", "all"))].append(
-                        (1.0, settings.min_unit_n - 1.0, "unit", r.file, ref))
+            lo, hi, reason = reason_bounds(r.reasons.get(key, ""), kind, settings)
+            bounds[cell].append((lo, hi, reason, r.file, ref))
+            model.reasons[cell].add(reason)
+            if reason == "unit" and not total:
+                bounds[(unit, wave, ("respondents", "all"))].append(
+                    (1.0, settings.min_unit_n - 1.0, "unit", r.file, ref))
         # A page that lists a unit's respondents by role: a role not listed has nobody.
         for (unit, wave), roles in listed.items():
             if "all" not in roles or len(roles) < 2:
@@ -226,7 +228,7 @@ def build(results: list[PageResult], settings: Settings, facts: DataFacts | None
             what = (f"shown elsewhere as n={given_n:g}" if not np.isnan(given_n)
                     else f"bounds {lo:g}–{hi:g} cannot all hold")
             message = (f"{_name(cell)} (wave {cell[1]}) is hidden as {', '.join(sorted({b[2] for b in given}))}, "
-                       f"but {what}: a hidden figure's label must be true")
+                       f"but {what}: a hidden figure's reason must be true")
             model.findings.extend((file, ref, "recoverable", message) for _lo, _hi, _r, file, ref in given)
             continue
         model.cell(cell, lower=lo, upper=hi)
@@ -350,7 +352,7 @@ def propagate(model: Model, rounds: int = 100) -> tuple[np.ndarray, np.ndarray]:
 def _targets(model: Model, settings: Settings) -> tuple[list[int], dict[int, int]]:
     """Hidden counts of people that could be small — not remainders or sums of sides, not
     hidden as ``protect``, with bounds (:func:`propagate`) that allow 1…min_cell_n−1 or a
-    small label — split into those the bounds leave open (for the solver) and those they
+    ``small`` reason — split into those the bounds leave open (for the solver) and those they
     pin already (number → value)."""
     p = model.problem
     lo, hi = propagate(model)
@@ -569,8 +571,7 @@ def attack(results: list[PageResult], settings: Settings, facts: DataFacts | Non
             continue
         label = _label(reasons)
         i = p.index[key]
-        message = (f"{_name(key)} (wave {key[1]}), {label}, can be worked out exactly from the published "
-                   f"figures: {value} (through {_route(model, i)})")
+        message = f"{_name(key)} (wave {key[1]}), {label}, {PINNED_PHRASE}: {value} (through {_route(model, i)})"
         out.extend((file, ref, "recoverable", message) for file, ref, _f in model.marks.get(key, []))
         involved[component[key]].append(f"{_name(key)} = {value}")
         direct[component[key]].update(file for file, _ref, _f in model.marks.get(key, []))
@@ -589,7 +590,6 @@ def attack(results: list[PageResult], settings: Settings, facts: DataFacts | Non
                 if file not in pages or ref[0] < pages[file][0]:
                     pages[file] = ref
         listed = ", ".join(pinned_here[:3]) + (f" and {len(pinned_here) - 3} more" if len(pinned_here) > 3 else "")
-        message = (f"figures on this page take part in working out {len(pinned_here)} hidden figure(s) "
-                   f"exactly with figures elsewhere: {listed}")
+        message = f"{TAKES_PART} {len(pinned_here)} hidden figure(s) exactly with figures elsewhere: {listed}"
         out.extend((file, ref, "recoverable", message) for file, ref in pages.items())
     return out

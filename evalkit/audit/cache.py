@@ -66,6 +66,7 @@ def audit_cached(
     manifest: Path | None = None,
     workers: int | None = None,
     attack_seconds: float = DEFAULT_ATTACK_SECONDS,
+    strict_attack: bool = False,
 ) -> AuditReport:
     """:func:`audit_pages`, remembered: the verdict is kept in ``cache_dir`` under a key of
     the pages (paths and content hashes), the thresholds, the data folder's
@@ -83,6 +84,7 @@ def audit_cached(
         "min_unit_n": unit_n,
         "min_cell_n": cell_n,
         "attack_seconds": attack_seconds,
+        "strict_attack": bool(strict_attack),
         "data": None if data is None else [str(data.resolve()), folder_hash(data)],
         "pages": [[str(p), h] for p, h in zip(files, file_hashes(files, cache), strict=True)],
     }
@@ -94,6 +96,6 @@ def audit_cached(
         except (OSError, ValueError, KeyError):
             pass
     report = audit_pages(files, data_dir=data, min_unit_n=unit_n, min_cell_n=cell_n, workers=workers,
-                         attack_seconds=attack_seconds)
+                         attack_seconds=attack_seconds, strict_attack=strict_attack)
     write_atomic(verdict, report.to_json())
     return report

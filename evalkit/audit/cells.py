@@ -1,4 +1,4 @@
-"""What a figure id counts, and what a hidden figure's label says about its count (the
+"""What a figure id counts, and what a hidden figure's reason says about its count (the
 cells of the audit's attacker, :mod:`evalkit.audit.attack`).
 
 Cells
@@ -37,7 +37,7 @@ import numpy as np
 from evalkit.audit.settings import Settings
 from evalkit.schema import PROVIDER_SIDE, ROLES, USER_SIDE
 
-__all__ = ["GROUPS", "SIDES", "Cell", "Kind", "cell_kind", "family", "label_bounds"]
+__all__ = ["GROUPS", "SIDES", "Cell", "Kind", "cell_kind", "family", "reason_bounds"]
 
 GROUPS: Final[dict[str, tuple[str, ...]]] = {
     "user_side": USER_SIDE,
@@ -97,27 +97,26 @@ def family(kind: Kind) -> Kind:
     return kind[:1] if kind[0] == "respondents" else kind[:2]
 
 
-@cache
-def _under_texts(n: int) -> frozenset[str]:
-    """"under {n}" in every language of the text store (what the old markup showed)."""
-    from evalkit.i18n import LANGUAGES, text
+def reason_bounds(reason: str, kind: Kind, settings: Settings) -> tuple[float, float, str]:
+    """(lower, upper, reason) of a count of ``kind`` hidden with ``data-suppressed`` =
+    ``reason`` (as the page walker keeps it: stripped, lower case). ``small``:
+    1…min_cell_n−1; ``unit``: at most min_unit_n−1 (a unit's respondents at least 1);
+    ``protect``: at least min_cell_n. A gap between the user and the provider side
+    (:data:`SIDES`) hidden as ``small`` has a side under min_cell_n, which bounds
+    neither side's count nor their sum: nothing. Any other value (the old ``true``, or
+    two reasons on one page: the ``suppressed-reason`` and ``inconsistent`` rules report
+    those) says nothing either: reason ``hidden``, 0…∞.
 
-    return frozenset(text("less_than", lang, n=n).casefold() for lang in LANGUAGES)
-
-
-def label_bounds(raw: str, shown: str, total: bool, settings: Settings) -> tuple[float, float, str]:
-    """(lower, upper, reason) of a count hidden as ``raw`` (``data-suppressed``) with the
-    text ``shown``; ``total``: the count is the unit's respondents. Reasons: small, unit,
-    protect, hidden (the old ``true`` without "under min_cell_n")."""
-    small = (1.0, settings.min_cell_n - 1.0, "small")
-    if raw == "small":
-        return small
-    if raw == "unit":
-        return (1.0 if total else 0.0), settings.min_unit_n - 1.0, "unit"
-    if raw == "protect":
+    >>> s = Settings(10, 5)
+    >>> reason_bounds("small", ("respondents", "leader"), s), reason_bounds("unit", ("respondents", "all"), s)
+    ((1.0, 4.0, 'small'), (1.0, 9.0, 'unit'))
+    >>> reason_bounds("small", ("item", "eq_views", SIDES), s), reason_bounds("true", ("respondents", "other"), s)
+    ((0.0, inf, 'small'), (0.0, inf, 'hidden'))
+    """
+    if reason == "small":
+        return (0.0, np.inf, "small") if kind[-1] == SIDES else (1.0, settings.min_cell_n - 1.0, "small")
+    if reason == "unit":
+        return (1.0 if kind == ("respondents", "all") else 0.0), settings.min_unit_n - 1.0, "unit"
+    if reason == "protect":
         return float(settings.min_cell_n), np.inf, "protect"
-    if shown.strip().casefold() in _under_texts(settings.min_cell_n):
-        return small
     return 0.0, np.inf, "hidden"
-
-

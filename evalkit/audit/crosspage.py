@@ -2,11 +2,11 @@
 
 :func:`small_units` finds survey results of units under ``min_unit_n`` (the data, or the
 pages' own respondent counts, decide a unit's size); :func:`recoverable` finds suppressed
-figures that can be worked out from figures published elsewhere in the set: counts of
-people by the integer-programming attacker (:mod:`evalkit.audit.attack`), other figures
-as the difference of a parent's and its children's (the algorithm is in
-:mod:`evalkit.audit`'s docstring). Both work on the pages' :class:`PageResult` and
-return :data:`Deferred` findings, whose elements are named once the set is checked.
+figures that are shown on another page or are the difference of a parent's figure and
+its children's (the algorithm is in :mod:`evalkit.audit`'s docstring; the
+integer-programming attack on every count of people is :mod:`evalkit.audit.attack`).
+Both work on the pages' :class:`PageResult` and return :data:`Deferred` findings, whose
+elements are named once the set is checked.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from evalkit.audit.attack import attack
-from evalkit.audit.cells import cell_kind
 from evalkit.audit.findings import Deferred, PageResult
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import CHILD_LEVEL, PARENT_LEVEL, Key, Ref
@@ -112,16 +110,14 @@ def recoverable(results: list[PageResult], settings: Settings, facts: DataFacts 
         unit, wave, figure = key
         flag(key, f"{unit} {figure} (wave {wave}) is suppressed on one page but shown with n={visible[key][0][1]} on another")
 
-    # Counts of people: the integer-programming attacker over every page.
-    out.extend(attack(results, settings, facts))
-
-    # Other figures (response rates, data quality): the difference of the same figure
-    # between a parent and its children.
+    # The difference of the same figure between a parent and its children (every figure;
+    # counts of people are also attacked as a whole by :mod:`evalkit.audit.attack`, which
+    # the ``recoverable`` rule runs apart: its findings may only be reported).
     marked = marked_sizes(results)
     page_children = page_tree(results) if facts is None else {}
     for (parent, wave, figure), shown in sorted(visible.items()):
         level = parent.split(":", 1)[0]
-        if level not in CHILD_LEVEL or cell_kind(figure) is not None:
+        if level not in CHILD_LEVEL:
             continue
         kids = set(facts.children.get((parent, wave), frozenset()) if facts is not None else page_children.get(parent, ()))
         hidden = [k for k in kids if (k, wave, figure) not in visible]

@@ -15,7 +15,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Final
 
-from evalkit.audit.findings import AuditReport, Finding, PageResult, sort_key
+from evalkit.audit.findings import AuditReport, Deferred, Finding, PageResult, sort_key
 from evalkit.audit.page import PageAudit
 from evalkit.audit.rules import REGISTRY, UNREADABLE
 from evalkit.audit.settings import (
@@ -200,6 +200,7 @@ def audit_pages(
     manifest: Path | None = None,
     workers: int | None = None,
     attack_seconds: float = DEFAULT_ATTACK_SECONDS,
+    strict_attack: bool = False,
 ) -> AuditReport:
     """Audit a set of pages, each on its own and across the set.
 
@@ -221,6 +222,10 @@ def audit_pages(
     attack_seconds
         Time limit of the cross-page attack (``recoverable``); a hidden figure it cannot
         settle in time is a finding.
+    strict_attack
+        Make the attack's findings findings. By default (False) they are the report's
+        ``warnings``: printed, but the report is ok and a batch publishes the pages. This
+        function alone decides (:func:`_combine`); the batch and the command pass it on.
 
     Raises
     ------
@@ -232,7 +237,7 @@ def audit_pages(
     facts = load_data(data) if data is not None else None
     files = [Path(p) for p in paths]
     settings = page_settings(unit_n, cell_n, facts, known_bundle() if may_inline_bundle(files) else None,
-                             check_seconds(attack_seconds))
+                             check_seconds(attack_seconds), strict_attack=bool(strict_attack))
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(files) > _WORKER_THRESHOLD else 1
     if workers > 1 and len(files) > 1:
@@ -249,13 +254,25 @@ def _combine(results: list[PageResult], settings: Settings, facts: DataFacts | N
              data: Path | None, seconds: float, texts: Mapping[Path, str] | None = None) -> AuditReport:
     findings = [f for r in results for f in r.findings]
     deferred = [d for rule in REGISTRY.using("across") for d in rule.across(results, settings, facts)]
+    attacked = [d for rule in REGISTRY.using("attack") for d in rule.attack(results, settings, facts)]
+    # The one place that decides whether the attack's findings block (strict) or are
+    # only reported (the default until the data-side protector of issue 13 lands).
+    reported: list[Deferred] = []
+    if settings.strict_attack:
+        deferred += attacked
+    else:
+        reported = attacked
     by_file: defaultdict[Path, set[Ref]] = defaultdict(set)
-    for file, ref, _rule, _message in deferred:
+    for file, ref, _rule, _message in [*deferred, *reported]:
         by_file[file].add(ref)
     whole = {r.file for r in results if r.read_whole}
     elements = {file: _elements(file, refs, settings, (texts or {}).get(file), whole=file in whole)
                 for file, refs in by_file.items()}
-    findings += [Finding(file, elements[file][ref], rule, message, ref[2]) for file, ref, rule, message in deferred]
-    findings = sorted(set(findings), key=sort_key)
+
+    def named(found: list[Deferred]) -> list[Finding]:
+        return [Finding(file, elements[file][ref], rule, message, ref[2]) for file, ref, rule, message in found]
+
+    findings = sorted(set(findings + named(deferred)), key=sort_key)
+    warnings = sorted(set(named(reported)), key=sort_key)
     return AuditReport(findings, tuple(r.file for r in results), settings.min_unit_n, settings.min_cell_n,
-                       data, seconds)
+                       data, seconds, warnings=warnings)

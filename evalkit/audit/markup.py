@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
-from evalkit.audit.spec import Key
+from evalkit.audit.spec import REASONS, Key
 
 __all__ = [
     "CANDIDATE",
@@ -17,20 +17,15 @@ __all__ = [
     "CARD_NOTE",
     "CHART",
     "FIGURE",
-    "HIDDEN_AS",
     "Frame",
     "Mark",
     "datasets",
     "is_visible_row",
     "numbered_rows",
     "read_mark",
+    "row_reason",
     "unit_problem",
 ]
-
-HIDDEN_AS: Final = frozenset({"true", "small", "unit", "protect"})
-"""Values of ``data-suppressed`` that hide a figure: why (``small``: fewer than min_cell_n
-people; ``unit``: the unit is under min_unit_n; ``protect``: hidden so that a small figure
-elsewhere cannot be worked out), or the older ``true``, which gives no reason."""
 
 _UNIT = re.compile(r"^(team|municipality|network|all):(\S+)$")
 _MUNICIPALITY = re.compile(r"^\d{4}$")
@@ -56,13 +51,14 @@ class Mark:
     figure: str | None
     source: str | None
     n: int | None  # None when suppressed, missing or not a whole number
-    suppressed: bool
+    suppressed: bool  # data-suppressed is present, whatever its value
     chart: bool = False
     given_unit: str | None = None  # data-unit as written (stripped)
     unit_problem: str | None = None
     raw_n: str | None = None
     raw_suppressed: str | None = None
     given_n: int | None = None  # data-n as a whole number, suppressed or not
+    reason: str | None = None  # small, unit or protect; None when shown or not one of them
 
     @property
     def key(self) -> Key | None:
@@ -81,12 +77,31 @@ def unit_problem(unit: str) -> str | None:
 
 
 def read_mark(attrs: Mapping[str, str], *, chart: bool) -> Mark:
-    """The markup of a figure element (``chart``: of a ``figure.ek-figure``)."""
+    """The markup of a figure element (``chart``: of a ``figure.ek-figure``).
+
+    A figure with a ``data-suppressed`` attribute is hidden, whatever its value (the
+    ``suppressed-reason`` rule reports a value other than ``small``, ``unit`` or
+    ``protect``); ``reason`` is that value when it is one of them.
+
+    Examples
+    --------
+    >>> m = read_mark({"data-unit": "network:ost", "data-wave": "2026", "data-figure": "respondents.all",
+    ...                "data-source": "survey", "data-suppressed": " Protect "}, chart=False)
+    >>> m.suppressed, m.reason, m.n
+    (True, 'protect', None)
+    >>> m = read_mark({"data-suppressed": "true", "data-n": "3"}, chart=False)
+    >>> m.suppressed, m.reason, m.given_n
+    (True, None, 3)
+    >>> read_mark({"data-n": "12"}, chart=False).suppressed
+    False
+    """
     get = attrs.get
     given_unit = get("data-unit", "").strip() or None
     problem = unit_problem(given_unit) if given_unit is not None else None
     raw_suppressed = get("data-suppressed")
-    suppressed = raw_suppressed is not None and raw_suppressed.strip().lower() in HIDDEN_AS
+    suppressed = raw_suppressed is not None
+    value = raw_suppressed.strip().lower() if raw_suppressed is not None else None
+    reason = value if value in REASONS else None
     raw_n = get("data-n")
     n: int | None = None
     if raw_n is not None:
@@ -106,13 +121,15 @@ def read_mark(attrs: Mapping[str, str], *, chart: bool) -> Mark:
         raw_n=raw_n,
         raw_suppressed=raw_suppressed,
         given_n=n,
+        reason=reason,
     )
 
 
 class Frame:
     """An open element that matters to the audit (most elements get no frame)."""
 
-    __slots__ = ("card_notes", "card_suppressed", "classes", "code", "kind", "mark", "pos", "tag", "text")
+    __slots__ = ("card_notes", "card_reason", "card_suppressed", "classes", "code", "kind", "mark", "pos", "tag",
+                 "text")
 
     def __init__(self, tag: str, classes: Sequence[str], pos: int) -> None:
         self.tag = tag
@@ -123,6 +140,7 @@ class Frame:
         self.text: list[str] | None = None
         self.code = False
         self.card_suppressed = False
+        self.card_reason: str | None = None  # the reason of the card's hidden value
         self.card_notes: list[str] | None = None
 
     @property
@@ -160,8 +178,17 @@ def numbered_rows(spec: Any) -> Iterator[tuple[int, Any]]:
             yield index, row
 
 
+def row_reason(row: Any) -> str | None:
+    """A hidden chart row's reason (small, unit or protect), else None."""
+    if not isinstance(row, dict):
+        return None
+    reason = row.get("reason")
+    return reason if isinstance(reason, str) and reason in REASONS else None
+
+
 def is_visible_row(row: Any) -> bool:
-    """A chart row that shows a figure: ``suppressed`` false and a whole ``n`` >= 0."""
+    """A chart row that shows a figure: ``suppressed`` false and a whole ``n`` >= 0 (a
+    visible row carries no ``reason``; the ``suppressed-reason`` rule checks that)."""
     if not isinstance(row, dict) or "n" not in row or "suppressed" not in row:
         return False
     n = row["n"]

@@ -334,10 +334,6 @@ class PageAudit:
         if mark is not None and mark.suppressed:
             for figure_text in self.on.figure_text:
                 figure_text(self, frame, text)
-            key = mark.key
-            if key is not None and mark.source == "survey" and not mark.chart:
-                raw = (mark.raw_suppressed or "").strip().lower()
-                self.result.labels.setdefault(key, []).append((raw, " ".join(text.split())))
 
     # -- figure markup
     def open_chart(self) -> Frame | None:
@@ -372,6 +368,7 @@ class PageAudit:
                     card = self.card()
                     if card is not None:
                         card.card_suppressed = True
+                        card.card_reason = mark.reason
         elif tag == "td" and self.tables and self.tables[-1]:
             frame.kind |= CANDIDATE
             self.collect(frame)
@@ -396,8 +393,12 @@ class PageAudit:
         if figure == "respondents.all":
             result.respondents_all.setdefault((unit, wave), mark.n)
         if mark.suppressed:
+            reason = (mark.raw_suppressed or "").strip().lower()
             if key not in result.suppressed:
                 result.suppressed[key] = self.ref(frame)
+                result.reasons[key] = reason
+            elif reason not in (given := result.reasons[key].split("|")):
+                result.reasons[key] = "|".join(sorted({*given, reason}))  # hidden for two reasons on one page
             return
         n = mark.n
         if n is None:

@@ -23,7 +23,10 @@ Hooks of one page (``page`` first):
 * ``chart_spec(content, chart, where)``, ``chart_rows(rows)`` — a chart spec; its parsed
   inline data (survey and team charts).
 
-Hook of a set of pages: ``across(results, settings, facts)`` returns cross-page findings.
+Hooks of a set of pages: ``across(results, settings, facts)`` returns cross-page
+findings; ``attack(results, settings, facts)`` returns those of the integer-programming
+attack, which the engine makes findings only when ``settings.strict_attack`` and
+otherwise reports as warnings (:func:`evalkit.audit.engine.audit_pages`).
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
 
+from evalkit.audit import consistency
+from evalkit.audit.attack import attack as run_attack
 from evalkit.audit.crosspage import recoverable, small_units
 from evalkit.audit.findings import Deferred, Finding, PageResult
-from evalkit.audit.markup import HIDDEN_AS, Frame, Mark, is_visible_row, numbered_rows
+from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import (
     ESTIMATE_KEYS,
@@ -46,6 +51,7 @@ from evalkit.audit.spec import (
     NETWORK_SCHEMES,
     PUBLISHED_NAMES,
     PUBLISHED_SUFFIXES,
+    REASONS,
     SOURCES,
     URL_ATTRS,
     URL_LIST_ATTRS,
@@ -183,6 +189,9 @@ class Rule:
     def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
         return []
 
+    def attack(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return []
+
     def check_folder(self, folder: Path) -> list[Finding]:
         return []
 
@@ -270,8 +279,6 @@ class UnmarkedFigure(Rule):
             problems.append(mark.unit_problem)
         if mark.source is not None and mark.source not in SOURCES:
             problems.append(f"data-source {mark.source!r} is not survey, teams or measures")
-        if mark.raw_suppressed is not None and mark.raw_suppressed.strip().lower() not in (*HIDDEN_AS, "false"):
-            problems.append(f"data-suppressed={mark.raw_suppressed!r} (expected small, unit or protect)")
         if mark.raw_n is not None and mark.given_n is None:
             problems.append(f"data-n={mark.raw_n!r} is not a whole number")
         if not mark.chart and not mark.suppressed and mark.raw_n is None and mark.source in ("survey", "teams"):
@@ -315,6 +322,47 @@ class UnmarkedFigure(Rule):
             else:
                 unmarked.append(f"row {index} has n={row['n']!r}, suppressed={row['suppressed']!r}")
         _report_rows(page, self.id, rows.where, "chart data without figure markup", unmarked)
+
+
+class SuppressedReason(Rule):
+    id = "suppressed-reason"
+    description = "a hidden figure that does not say why (data-suppressed other than small, unit or protect)"
+
+    def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
+        if mark.suppressed and mark.reason is None:
+            page.add(self.id, page.ref(frame), f"data-suppressed={mark.raw_suppressed!r}: a hidden figure says why ({', '.join(REASONS)}), and a shown one carries no data-suppressed")
+
+    def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        if rows.error is None:
+            _report_rows(page, self.id, rows.where, "chart rows without a true reason's markup", consistency.row_reason_problems(numbered_rows(rows.spec)))
+
+
+class ReasonText(Rule):
+    id = "reason-text"
+    description = "a hidden figure whose text gives another reason than its markup, or whose reason the data contradict"
+
+    def figure_text(self, page: Page, frame: Frame, text: str) -> None:
+        if problem := consistency.text_problem(text, frame.mark.reason if frame.mark else None, page.settings.min_cell_n, page.settings.min_unit_n):
+            page.add(self.id, page.ref(frame), f"a figure {problem}")
+
+    def card_note(self, page: Page, card: Frame, notes: Sequence[str]) -> None:
+        if problem := consistency.text_problem(" ".join(notes), card.card_reason, page.settings.min_cell_n, page.settings.min_unit_n):
+            page.add(self.id, page.ref(card, " .ek-card-note"), f"a key figure {problem}")
+
+    def chart_rows(self, page: Page, rows: ChartRows) -> None:
+        if rows.error is None:
+            _report_rows(page, self.id, rows.where, "hidden chart rows labelled with another reason", consistency.row_label_problems(numbered_rows(rows.spec), page.settings.min_cell_n, page.settings.min_unit_n))
+
+    def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return consistency.untrue_unit_reasons(results, settings.min_unit_n, facts)
+
+
+class Inconsistent(Rule):
+    id = "inconsistent"
+    description = "a figure that two pages show differently (another n, or hidden for another reason)"
+
+    def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return consistency.inconsistent(results)
 
 
 class SuppressedWithN(Rule):
@@ -505,6 +553,9 @@ class Recoverable(Rule):
     def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
         return recoverable(results, settings, facts)
 
+    def attack(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return run_attack(results, settings, facts)
+
 
 class Unreadable(Rule):
     id = "unreadable"
@@ -550,8 +601,9 @@ FOREIGN_FILE: Final = ForeignFile()
 
 REGISTRY: Final = Registry()
 """Every rule, in the order ``evalkit audit --rules`` lists them."""
-for _rule in (SmallCell(), SmallUnit(), UnmarkedFigure(), SuppressedWithN(), RespondentId(),
-              NetworkResource(), CodeCell(), Recoverable(), UNREADABLE, FOREIGN_FILE):
+for _rule in (SmallCell(), SmallUnit(), UnmarkedFigure(), SuppressedReason(), ReasonText(), SuppressedWithN(),
+              RespondentId(), NetworkResource(), CodeCell(), Recoverable(), Inconsistent(), UNREADABLE,
+              FOREIGN_FILE):
     REGISTRY.add(_rule)
 
 RULES: Final[dict[str, str]] = REGISTRY.descriptions()

@@ -54,6 +54,10 @@ class Settings:
     attack_seconds: float = DEFAULT_ATTACK_SECONDS
     """Time limit of the cross-page attack (:mod:`evalkit.audit.attack`); a hidden figure
     it cannot settle in time is a finding."""
+    strict_attack: bool = False
+    """Are the attack's findings findings (``--strict-attack``)? By default they are only
+    reported (:attr:`AuditReport.warnings <evalkit.audit.findings.AuditReport>`), until
+    the data-side protector of issue 13 lands."""
 
 
 @dataclass(frozen=True)
@@ -232,9 +236,9 @@ def resolve(
 
 
 def page_settings(unit_n: int, cell_n: int, facts: DataFacts | None, bundle: tuple[int, str] | None,
-                  attack_seconds: float = DEFAULT_ATTACK_SECONDS) -> Settings:
+                  attack_seconds: float = DEFAULT_ATTACK_SECONDS, *, strict_attack: bool = False) -> Settings:
     pattern, ids, alphabet = id_pattern(facts.ids) if facts is not None else (None, frozenset(), frozenset())
-    return Settings(unit_n, cell_n, pattern, ids, alphabet, bundle, attack_seconds)
+    return Settings(unit_n, cell_n, pattern, ids, alphabet, bundle, attack_seconds, strict_attack)
 
 
 def check_seconds(value: object) -> float:

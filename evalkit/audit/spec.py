@@ -32,10 +32,13 @@ __all__ = [
     "NAMESPACES",
     "NETWORK_SCHEMES",
     "PARENT_LEVEL",
+    "PINNED_PHRASE",
     "PUBLISHED_NAMES",
     "PUBLISHED_SUFFIXES",
+    "REASONS",
     "SENTINEL",
     "SOURCES",
+    "TAKES_PART",
     "URL_ATTRS",
     "URL_LIST_ATTRS",
     "Key",
@@ -46,6 +49,11 @@ DEFAULT_MIN_UNIT_N: Final = 10
 DEFAULT_MIN_CELL_N: Final = 5
 DEFAULT_ATTACK_SECONDS: Final = 300.0
 """Default time limit (seconds) of the cross-page attack on a set of pages."""
+PINNED_PHRASE: Final = "can be worked out exactly from the published figures"
+"""What the attack's finding on a hidden figure it pins says, before the value
+(``<unit> <count> (wave <w>), <reason>, can be worked out exactly …: <value> (through …)``)."""
+TAKES_PART: Final = "figures on this page take part in working out"
+"""How the attack's finding on a page whose figures are part of a route begins."""
 MANIFEST_FILE: Final = "manifest.json"
 
 CODE_CELL_CLASSES: Final = frozenset({
@@ -66,6 +74,10 @@ BIG_SCRIPT: Final = 65536
 SENTINEL: Final = "/*evalkit:chart-bundle*/"
 """What stands in for the chart library cut out of a page's bytes."""
 
+REASONS: Final = ("small", "unit", "protect")
+"""The values of ``data-suppressed`` and of a hidden chart row's ``reason``: fewer than
+min_cell_n people; a unit below min_unit_n; hidden to protect another figure
+(:mod:`evalkit.figure`)."""
 MARK_ATTRS: Final = ("data-unit", "data-wave", "data-figure", "data-source", "data-n", "data-suppressed")
 MARK_ATTR_SET: Final = frozenset(MARK_ATTRS)
 FIGURE_CLASSES: Final = frozenset({"ek-num", "ek-card-value", "ek-finding"})

@@ -107,7 +107,7 @@ def _charts() -> None:
 
     rows = [{"item": "a", "order": 0, "level": i, "share": 0.2, "n": 10, "suppressed": False} for i in range(5)]
     survey.likert_bars(rows, level_labels=list("abcde"), neutral_index=2, title="t", n_label="n",
-                       language="nb", suppressed_text="-")
+                       language="nb", hidden_texts={})
     estimates = [{"category": "a", "order": 0, "estimate": 50.0, "ci_low": 40.0, "ci_high": 60.0, "n": 10,
                   "suppressed": False}]
     survey.estimates_with_intervals(estimates, category_title="c", value_title="v", domain=(0, 100),

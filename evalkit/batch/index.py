@@ -5,19 +5,21 @@ nothing loaded from the network, the page language on ``<html lang>``, every nam
 escaped, relative links (the folder works from the file system or an e-mail archive),
 and the figure markup of :mod:`evalkit.figure` on every figure. The figures — each
 unit's respondents and its equality and impact indices — come from the prepared
-store's frames, which the metrics layer has already suppressed: a small count shows as
-"under 5", a unit below ``min_unit_n`` as "too few responses", exactly as on the
-dashboards.
+store's frames, which the metrics layer has already suppressed: a hidden figure says
+why, with the dashboards' texts and markup (:func:`evalkit.figure.hidden_text`: a small
+count "under 5", the count of a unit below ``min_unit_n`` "under 10", a figure hidden to
+protect another "hidden for privacy"), and a figure of a unit that is not published is
+not shown.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
@@ -84,10 +86,11 @@ if TYPE_CHECKING:
 class _Figures:
     """Each unit's respondents and key indices from the (suppressed) prepared frames."""
 
-    def __init__(self, store: Path, wave: str, lang: Language, min_cell_n: int) -> None:
+    def __init__(self, store: Path, wave: str, lang: Language, min_cell_n: int, min_unit_n: int) -> None:
         self.wave = wave
         self.lang = lang
         self.min_cell_n = min_cell_n
+        self.min_unit_n = min_unit_n
         counts = _read(store, "respondent_counts", wave)
         self.counts = {
             (str(r["unit_level"]), str(r["unit_id"])): r
@@ -100,20 +103,26 @@ class _Figures:
         }
 
     def respondents(self, unit: Unit) -> Cell:
-        from evalkit.figure import Cell, Mark
-
         row = self.counts.get((unit.level, unit.unit_id))
-        figure = "respondents.all"
-        if row is None:
-            return Cell("–", Mark(unit.key, self.wave, figure, "survey", suppressed=True), numeric=True)
-        suppressed = bool(row["suppressed"]) or row["n"] is None
-        if not suppressed:
-            return Cell(str(row["n"]), Mark(unit.key, self.wave, figure, "survey", n=int(row["n"])), numeric=True)
-        # "<5" says only that the count is small (as the dashboards do); any other
-        # suppressed count protects another figure and shows as a dash.
-        shown = str(row["n_display"] or "")
-        label = text("less_than", self.lang, n=self.min_cell_n) if shown.startswith("<") else "–"
-        return Cell(label, Mark(unit.key, self.wave, figure, "survey", suppressed=True), numeric=True)
+        return self._cell(unit, "respondents.all", row, None if row is None else row["n"], str, count=True)
+
+    def _cell(self, unit: Unit, figure: str, row: Mapping[str, object] | None, value: object,
+              show: Callable[[Any], str], *, count: bool = False) -> Cell:
+        """A figure: shown with its n, hidden with its reason's text and markup, or —
+        for a unit that is not published, or without a row (no answers) — a bare dash."""
+        from evalkit.figure import UNPUBLISHED_REASONS, Cell, Mark, hidden_text, reason_of
+
+        if row is None or row.get("reason") in UNPUBLISHED_REASONS:
+            return Cell("–")
+        if row["suppressed"]:
+            reason = reason_of(str(row["reason"]))
+            label = hidden_text(reason, self.lang, min_cell_n=self.min_cell_n, min_unit_n=self.min_unit_n,
+                                count=count)
+            return Cell(label, Mark(unit.key, self.wave, figure, "survey", reason=reason), numeric=True)
+        n = row["n"]
+        shown = "–" if value is None else show(value)
+        return Cell(shown, Mark(unit.key, self.wave, figure, "survey", n=int(n) if isinstance(n, int) else 0),
+                    numeric=True)
 
     def too_few(self, unit: Unit) -> bool:
         """True for a unit below ``min_unit_n``: its page shows no results of its own."""
@@ -121,14 +130,14 @@ class _Figures:
         return row is not None and row.get("reason") == "unit_below_min_unit_n"
 
     def index(self, unit: Unit, dimension: str) -> Cell:
-        from evalkit.figure import Cell, Mark
-
         row = self.indices.get((unit.level, unit.unit_id, dimension))
         figure = f"{dimension}.index_mean"
-        if row is None or bool(row["suppressed"]) or row["mean"] is None or row["n"] is None:
-            return Cell("–", Mark(unit.key, self.wave, figure, "survey", suppressed=True), numeric=True)
-        return Cell(fmt_number(float(row["mean"]), self.lang, 0),
-                    Mark(unit.key, self.wave, figure, "survey", n=int(row["n"])), numeric=True)
+        if row is None:  # no index: a unit below min_unit_n has no results of its own
+            count = self.counts.get((unit.level, unit.unit_id))
+            if count is not None and count["suppressed"] and count["reason"] == "unit_below_min_unit_n":
+                return self._cell(unit, figure, count, None, str)
+        return self._cell(unit, figure, row, None if row is None else row["mean"],
+                          lambda mean: fmt_number(float(mean), self.lang, 0))
 
 
 def _row(entry: IndexEntry, figures: _Figures, lang: Language, label: str | None = None) -> str:
@@ -165,7 +174,7 @@ def build_index(
     that the published index is up to date.
     """
     lang = check_language(language)
-    figures = _Figures(store, wave, lang, min_cell_n)
+    figures = _Figures(store, wave, lang, min_cell_n, min_unit_n)
     networks = {e.unit.unit_id: e for e in entries if e.unit.level == "network"}
     groups: dict[str, list[IndexEntry]] = {}
     for entry in entries:
@@ -198,6 +207,7 @@ def build_index(
         )
     title = _t("title", lang, wave=wave)
     intro = _t("intro", lang, min_cell_n=min_cell_n, min_unit_n=min_unit_n)
+    intro += " " + text("hidden_reasons_note", lang, min_cell_n=min_cell_n, min_unit_n=min_unit_n)
     # The batch file's description is its author's words in one language: it names the
     # page for machines (meta), while readers get the kicker in the page's language.
     desc = f'<p class="ek-kicker">{esc(_t("kicker", lang))}</p>'

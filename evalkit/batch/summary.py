@@ -27,6 +27,9 @@ class BatchResult:
     notes: list[str] = field(default_factory=list)
     index_updated: bool = False
     withdrawn: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the audit only reports (the cross-page attack's findings, unless
+    ``--strict-attack``): printed, never a reason to withhold a page or to fail."""
 
     @property
     def exit_code(self) -> int:
@@ -64,6 +67,8 @@ def summary_text(result: BatchResult, *, engine: str, jobs: int, executor: str) 
         lines.append(f"  REJECTED {key}: {why} (see {result.work / 'rejected'})")
     for note in result.notes:
         lines.append(f"  note: {note}")
+    for warning in result.warnings:
+        lines.append(f"  WARNING: {warning}")
     return "\n".join(lines)
 
 

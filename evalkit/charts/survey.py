@@ -1,8 +1,10 @@
 """Altair builders for survey figures: Likert bars, estimates with intervals, differences.
 
 Builders take rows that the metrics layer has already suppressed and return Vega-Lite
-specs (dicts). Every data row keeps its ``n`` and ``suppressed`` fields, so the figure
-markup that the audit reads travels inside the chart. No I/O here.
+specs (dicts). Every data row keeps its ``n`` and ``suppressed`` fields, and a hidden
+row its ``reason`` (small, unit or protect; :mod:`evalkit.figure`), so the figure markup
+that the audit reads travels inside the chart; a hidden row's label in the chart is its
+reason's text (``hidden_texts``: reason → text). No I/O here.
 
 A chart's structure (marks, encodings, scales, titles) depends only on its settings, so
 Altair builds it once per settings against named datasets (a cached, registered
@@ -13,7 +15,7 @@ chart with Altair costs tens of milliseconds, and a batch draws thousands.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -46,7 +48,8 @@ def _category_axis() -> alt.Y:
 
 
 def _suppressed_layer(x: float) -> alt.Chart:
-    """Says "too few responses" on rows whose figures are suppressed (dataset ``suppressed``)."""
+    """Says why on rows whose figures are hidden (dataset ``suppressed``: each row's
+    ``label`` is its reason's text)."""
     layer: alt.Chart = (
         alt.Chart(_named("suppressed"))
         .mark_text(align="left", dx=4, color=theme.MUTED, fontStyle="italic")
@@ -55,9 +58,18 @@ def _suppressed_layer(x: float) -> alt.Chart:
     return layer
 
 
-def _suppressed_rows(rows: Sequence[dict[str, Any]], x: float, label: str) -> list[dict[str, Any]]:
+def hidden_label(row: Mapping[str, Any], hidden_texts: Mapping[str, str]) -> str:
+    """The text a hidden row shows: its reason's (``hidden_texts``: reason → text)."""
+    reason = row.get("reason")
+    if not isinstance(reason, str) or reason not in hidden_texts:
+        raise ValueError(f"a hidden chart row without a known reason: {reason!r}")
+    return hidden_texts[reason]
+
+
+def _suppressed_rows(rows: Sequence[dict[str, Any]], x: float, hidden_texts: Mapping[str, str]) -> list[dict[str, Any]]:
     return [
-        {"category": r["category"], "order": r["order"], "x": x, "label": label, "n": None, "suppressed": True}
+        {"category": r["category"], "order": r["order"], "x": x, "label": hidden_label(r, hidden_texts), "n": None,
+         "suppressed": True, "reason": r["reason"]}
         for r in rows
         if r["suppressed"]
     ]
@@ -105,7 +117,7 @@ def likert_bars(
     title: str,
     n_label: str,
     language: Language,
-    suppressed_text: str,
+    hidden_texts: Mapping[str, str],
 ) -> dict[str, Any]:
     """Diverging stacked bars centred on the neutral level, with n on every bar.
 
@@ -118,7 +130,7 @@ def likert_bars(
     >>> rows = [{"item": "A", "order": 0, "level": k, "share": s, "n": 10, "suppressed": False}
     ...         for k, s in enumerate([0.1, 0.1, 0.2, 0.3, 0.3])]
     >>> spec = likert_bars(rows, level_labels=list("12345"), neutral_index=2, title="t",
-    ...                    n_label="n", language="nb", suppressed_text="-")
+    ...                    n_label="n", language="nb", hidden_texts={})
     >>> [round(r["x0"], 2) for r in spec["datasets"]["segments"]]
     [-0.3, -0.2, -0.1, 0.1, 0.4]
     >>> spec["datasets"]["labels"][0]["label"]
@@ -131,12 +143,16 @@ def likert_bars(
     end_rows: list[dict[str, Any]] = []
     for item, levels in by_item.items():
         levels = sorted(levels, key=lambda r: r["level"])
-        suppressed = any(r["suppressed"] for r in levels)
-        n = None if suppressed else levels[0]["n"]
+        hidden = next((r for r in levels if r["suppressed"]), None)
+        n = None if hidden else levels[0]["n"]
         order = levels[0]["order"]
-        if suppressed:
-            end_rows.append({"item": item, "order": order, "x": 0.0, "label": suppressed_text,
-                             "n": None, "suppressed": True})
+        if hidden:
+            end_rows.append({"item": item, "order": order, "x": 0.0, "label": hidden_label(hidden, hidden_texts),
+                             "n": None, "suppressed": True, "reason": hidden["reason"]})
+            continue
+        if all(r["share"] is None for r in levels):  # shown, but nobody answered: only its n
+            end_rows.append({"item": item, "order": order, "x": 0.0, "label": f"{n_label} = {n}",
+                             "n": n, "suppressed": False})
             continue
         shares = [float(r["share"] or 0.0) for r in levels]
         if neutral_index is None:
@@ -191,28 +207,28 @@ def estimates_with_intervals(
     domain: tuple[float, float],
     percent: bool,
     title: str,
-    suppressed_text: str = "",
+    hidden_texts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Points with 95 % interval bars, one row per category (suppressed rows say so).
 
     ``rows`` need ``category``, ``order``, ``estimate``, ``ci_low``, ``ci_high``, ``n``
-    and ``suppressed``.
+    and ``suppressed`` (and ``reason`` when suppressed).
 
     Examples
     --------
     >>> rows = [{"category": "Alle", "order": 0, "estimate": 70.0, "ci_low": 65.0, "ci_high": 75.0,
     ...          "n": 40, "suppressed": False},
     ...         {"category": "EK", "order": 1, "estimate": None, "ci_low": None, "ci_high": None,
-    ...          "n": None, "suppressed": True}]
+    ...          "n": None, "suppressed": True, "reason": "small"}]
     >>> spec = estimates_with_intervals(rows, category_title="Rolle", value_title="indeks",
-    ...     domain=(0, 100), percent=False, title="t", suppressed_text="for få svar")
+    ...     domain=(0, 100), percent=False, title="t", hidden_texts={"small": "for få svar"})
     >>> spec["datasets"]["suppressed"][0]["label"], len(spec["datasets"]["rows"])
     ('for få svar', 2)
     """
     return _fill(
         _estimates_template(category_title, value_title, (float(domain[0]), float(domain[1])), percent, title),
         rows=list(rows),
-        suppressed=_suppressed_rows(rows, float(domain[0]), suppressed_text),
+        suppressed=_suppressed_rows(rows, float(domain[0]), hidden_texts or {}),
     )
 
 
@@ -243,7 +259,7 @@ def differences(
     percent: bool,
     title: str,
     limit: float,
-    suppressed_text: str = "",
+    hidden_texts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Differences with 95 % intervals around a zero line (gaps, changes, promoters).
 
@@ -259,7 +275,7 @@ def differences(
         _differences_template(value_title, percent, title, float(limit)),
         rows=list(rows),
         zero=_ZERO,
-        suppressed=_suppressed_rows(rows, -float(limit), suppressed_text),
+        suppressed=_suppressed_rows(rows, -float(limit), hidden_texts or {}),
     )
 
 
@@ -282,7 +298,7 @@ def share_bars(
     *,
     value_title: str,
     title: str,
-    suppressed_text: str = "",
+    hidden_texts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Horizontal bars of shares (0..1) with their intervals, e.g. recruitment channels.
 
@@ -294,7 +310,7 @@ def share_bars(
     16
     """
     return _fill(_share_bars_template(value_title, title), rows=list(rows),
-                 suppressed=_suppressed_rows(rows, 0.0, suppressed_text))
+                 suppressed=_suppressed_rows(rows, 0.0, hidden_texts or {}))
 
 
 @template
@@ -334,28 +350,29 @@ def sides_with_intervals(
     side_labels: Sequence[str],
     value_title: str,
     title: str,
-    suppressed_text: str = "",
+    hidden_texts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Two (or more) sides' shares (0..1) per statement, each with its 95 % interval.
 
     ``rows``: one per statement and side with ``category`` (statement), ``order``,
     ``side`` (one of ``side_labels``), ``estimate``, ``ci_low``, ``ci_high``, ``n`` and
-    ``suppressed``; a suppressed row says so in the chart and carries no figure.
+    ``suppressed`` (and ``reason`` when suppressed); a suppressed row says why in the
+    chart (``hidden_texts``: reason → text) and carries no figure.
 
     Examples
     --------
     >>> rows = [{"category": "A", "order": 0, "side": "U", "estimate": 0.5, "ci_low": 0.3,
     ...          "ci_high": 0.7, "n": 20, "suppressed": False},
     ...         {"category": "A", "order": 0, "side": "P", "estimate": None, "ci_low": None,
-    ...          "ci_high": None, "n": None, "suppressed": True}]
+    ...          "ci_high": None, "n": None, "suppressed": True, "reason": "protect"}]
     >>> spec = sides_with_intervals(rows, side_labels=["U", "P"], value_title="%", title="t",
-    ...                             suppressed_text="for få")
+    ...                             hidden_texts={"protect": "skjult"})
     >>> [(r["side"], r["label"], r["n"]) for r in spec["datasets"]["suppressed"]]
-    [('P', 'for få', None)]
+    [('P', 'skjult', None)]
     """
     gone = [
-        {"category": r["category"], "order": r["order"], "side": r["side"], "x": 0.0, "label": suppressed_text,
-         "n": None, "suppressed": True}
+        {"category": r["category"], "order": r["order"], "side": r["side"], "x": 0.0,
+         "label": hidden_label(r, hidden_texts or {}), "n": None, "suppressed": True, "reason": r["reason"]}
         for r in rows if r["suppressed"]
     ]
     return _fill(_sides_template(tuple(side_labels), value_title, title), rows=list(rows), suppressed=gone)

@@ -3,6 +3,7 @@ frames, reference names, the text function and the number formatters."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from evalkit.canonical import Reference
-from evalkit.figure import Cell, Figure, Mark, Table
+from evalkit.figure import REASONS, Cell, Figure, Mark, Reason, Table, hidden_text, reason_of
 from evalkit.i18n import Language, text
 from evalkit.instrument import Instrument
 from evalkit.params import MunicipalityParameters, NetworkParameters
@@ -72,10 +73,48 @@ class ReportContext:
             return self.t("factor_channel", channel=self.t("channel_" + factor.split(":", 1)[1]))
         return self.t("factor_" + factor)
 
-    def n_text(self, n: int | None, suppressed: bool) -> str:
-        if suppressed or n is None:
-            return self.t("suppressed_short")
-        return self.t("n_equals", n=n)
+    def n_text(self, n: int | None, reason: Reason | None) -> str:
+        """An n in a table: ``n = 12``, a hidden n's reason, or "–" when there is none."""
+        if reason is not None:
+            return self.hidden_text(reason)
+        return "–" if n is None else self.t("n_equals", n=n)
+
+    def hidden_text(self, reason: Reason, *, count: bool = False) -> str:
+        """What a hidden figure says instead of itself: why it is hidden (``count``: a
+        count of people, where "small" reads "under 5" and "unit" "under 10")."""
+        return hidden_text(reason, self.lang, min_cell_n=self.params.min_cell_n,
+                           min_unit_n=self.params.min_unit_n, count=count)
+
+    @property
+    def hidden_texts(self) -> dict[str, str]:
+        """Reason → a hidden result's text (for the charts' labels)."""
+        return {reason: self.hidden_text(reason) for reason in REASONS}
+
+    def hidden_all_text(self, reasons: list[Reason | None]) -> str:
+        """A chart's description when none of its rows is shown."""
+        hidden = {r for r in reasons if r is not None}
+        return self.t("all_hidden") if hidden - {"small"} else self.t("all_suppressed")
+
+    @staticmethod
+    def reason(row: Mapping[str, object] | None) -> Reason | None:
+        """Why a metrics row is hidden (None: it is shown); raises for a figure of a unit
+        that is not published (:class:`evalkit.figure.UnpublishedFigure`)."""
+        if row is None or not row.get("suppressed"):
+            return None
+        code = row.get("reason")
+        return reason_of(code if isinstance(code, str) else None)
+
+    def derived_reason(self, row: Mapping[str, object] | None, own: Mapping[str, object] | None) -> Reason | None:
+        """Why a comparison (a change, a benchmark, a gap) is hidden: the reason of its
+        own figure (``own``: this unit's figure in this wave, the group's) when that is
+        hidden, else ``protect`` — with ``own`` shown, the comparison would give away the
+        hidden figure it is compared with."""
+        if row is None or not row.get("suppressed"):
+            return None
+        code = row.get("reason")
+        if isinstance(code, str) and code != "input_suppressed":
+            return reason_of(code)
+        return self.reason(own) or "protect"
 
     # --- data -------------------------------------------------------------------------
     def frame(self, name: str) -> pl.DataFrame:
@@ -99,7 +138,7 @@ class ReportContext:
     def too_few(self) -> bool:
         """True when the unit has fewer than min_unit_n respondents: no results of its own."""
         row = self.rows("respondent_counts", role="all")
-        return row.height == 0 or bool(row["reason"][0] == "unit_below_min_unit_n")
+        return row.height == 0 or self.reason(row.row(0, named=True)) == "unit"
 
     def parent_ref(self) -> tuple[str, str]:
         return ("network", self.network_id) if self.level == "municipality" else ("all", "all")
@@ -135,11 +174,17 @@ class ReportContext:
         return self._teams_frame("progress")
 
     # --- figures ----------------------------------------------------------------------
-    def mark(self, figure: str, source: str = "survey", n: int | None = None, suppressed: bool = False) -> Mark:
-        return Mark(self.unit_key, self.wave, figure, source, None if suppressed else n, suppressed)  # type: ignore[arg-type]
+    def mark(self, figure: str, source: str = "survey", n: int | None = None, reason: Reason | None = None) -> Mark:
+        """A figure of this unit: shown with its n, or hidden (``reason``) with none."""
+        return Mark(self.unit_key, self.wave, figure, source, None if reason else n, reason)  # type: ignore[arg-type]
 
-    def value_cell(self, text_value: str, figure: str, n: int | None, suppressed: bool, source: str = "survey") -> Cell:
-        return Cell(text_value, self.mark(figure, source, n, suppressed), numeric=True)
+    def value_cell(self, text_value: str, figure: str, n: int | None, reason: Reason | None,
+                   source: str = "survey") -> Cell:
+        return Cell(text_value, self.mark(figure, source, n, reason), numeric=True)
+
+    def hidden_or(self, reason: Reason | None, shown: str) -> str:
+        """``shown`` for a shown figure, else its reason's text."""
+        return shown if reason is None else self.hidden_text(reason)
 
     def figure(self, spec: dict[str, Any], title: str, description: str, table: Table, figure: str, source: str = "survey") -> Figure:
         static = None

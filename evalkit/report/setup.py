@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 from evalkit.canonical import MissingTableError, Reference, read_reference
 from evalkit.i18n import text
 from evalkit.instrument import Instrument, load_instrument
@@ -103,11 +105,12 @@ def prepare_unit(
 ) -> Prepared:
     """This unit's slice of the prepared indicators: from the batch's store, or computed."""
     if params.prepared_dir is not None:
-        from evalkit.store import read_unit
+        from evalkit.store import read_scope
 
-        return read_unit(
+        scope = read_scope(
             params.prepared_dir, level, unit_id, expected_settings=expected_settings(params, wave, instrument)
         )
+        return with_hidden_children(scope, scope.for_unit(level, unit_id), level, unit_id)
     from evalkit import canonical
     from evalkit.metrics import prepare
 
@@ -122,4 +125,29 @@ def prepare_unit(
         min_unit_n=params.min_unit_n,
         min_cell_n=params.min_cell_n,
     )
-    return prepared.for_unit(level, unit_id)
+    return with_hidden_children(prepared, prepared.for_unit(level, unit_id), level, unit_id)
+
+
+HIDDEN_CHILD_FRAMES = ("respondent_counts", "indices")
+"""The frames whose children's rows a page lists (a network's table of its municipalities)."""
+
+
+def with_hidden_children(scope: Prepared, sliced: Prepared, level: str, unit_id: str) -> Prepared:
+    """``sliced`` with its children's hidden rows of :data:`HIDDEN_CHILD_FRAMES` put back:
+    blank rows (keys, ``suppressed`` and ``reason``, no figures) that
+    :meth:`Prepared.for_unit` leaves out, so that a page that lists its children says
+    why a child's figure is hidden, as the child's own page does."""
+    from dataclasses import replace
+
+    from evalkit.units import keys_frame
+
+    children = keys_frame(Hierarchy.from_units(scope.units).children((level, unit_id)))
+    extra: dict[str, Any] = {}
+    for name in HIDDEN_CHILD_FRAMES:
+        frame: pl.DataFrame = getattr(scope, name)
+        if "suppressed" not in frame.columns:
+            continue
+        hidden = frame.join(children, on=["unit_level", "unit_id"], how="semi").filter(pl.col("suppressed"))
+        mine: pl.DataFrame = getattr(sliced, name)
+        extra[name] = pl.concat([mine, hidden.select(mine.columns)]).unique(maintain_order=True)
+    return replace(sliced, **extra)

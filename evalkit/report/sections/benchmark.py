@@ -20,15 +20,17 @@ def benchmark(ctx: ReportContext) -> Section:
     rows = ctx.rows("benchmarks", role_group="all", measure="index_mean")
     table_rows = []
     for r in rows.sort("dimension").iter_rows(named=True):
-        suppressed = bool(r["suppressed"]) or r["estimate"] is None
-        mark = ctx.mark(f"{r['dimension']}.benchmark.index_mean", "survey", r["n"], suppressed)
-        result = str(r["result"]) if not suppressed and r["result"] else None
-        adjusted = str(r["result_adjusted"]) if not suppressed and r["result_adjusted"] else None
+        own = ctx.rows("indices", role_group="all", dimension=r["dimension"])
+        reason = ctx.derived_reason(r, own.row(0, named=True) if own.height else None)
+        shown = reason is None and r["estimate"] is not None
+        mark = ctx.mark(f"{r['dimension']}.benchmark.index_mean", "survey", r["n"], reason)
+        result = str(r["result"]) if shown and r["result"] else None
+        adjusted = str(r["result_adjusted"]) if shown and r["result_adjusted"] else None
         table_rows.append([
             Cell(ctx.dimension_label(str(r["dimension"])), header=True),
-            Cell(signed(ctx.fmt.num(r["estimate"])) if not suppressed else "–", mark, numeric=True),
-            Cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", mark, numeric=True),
-            Cell(ctx.t("result_" + result) if result else ctx.t("suppressed_short"), mark, emphasis=_EMPHASIS.get(result or "")),
+            Cell(signed(ctx.fmt.num(r["estimate"])) if shown else ctx.hidden_or(reason, "–"), mark, numeric=True),
+            Cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False) if shown else "–", mark, numeric=True),
+            Cell(ctx.t("result_" + result) if result else "–", mark, emphasis=_EMPHASIS.get(result or "")),
             Cell(ctx.t("result_" + adjusted) if adjusted else "–", mark, emphasis=_EMPHASIS.get(adjusted or "")),
         ])
     if table_rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from evalkit.charts.survey import differences
-from evalkit.figure import Cell, Table
+from evalkit.figure import Cell, Reason, Table
 from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.format import signed
@@ -24,24 +24,28 @@ def change(ctx: ReportContext) -> Section:
     chart_rows: list[dict[str, Any]] = []
     table_rows: list[list[Cell]] = []
     sentences: list[str] = []
+    reasons: list[Reason | None] = []
     for order, r in enumerate(rows.sort("dimension").iter_rows(named=True)):
-        suppressed = bool(r["suppressed"]) or r["estimate"] is None
+        own = ctx.rows("indices", role_group="all", dimension=r["dimension"])
+        reason = ctx.derived_reason(r, own.row(0, named=True) if own.height else None)
+        reasons.append(reason)
+        shown = reason is None and r["estimate"] is not None
         label = ctx.dimension_label(str(r["dimension"]))
-        chart_rows.append(interval_row(label, order, r, suppressed))
-        mark = ctx.mark(f"{r['dimension']}.change.index_mean", "survey", r["n"], suppressed)
+        chart_rows.append(interval_row(label, order, r, reason))
+        mark = ctx.mark(f"{r['dimension']}.change.index_mean", "survey", r["n"], reason)
         table_rows.append([
             Cell(label, header=True),
-            Cell(signed(ctx.fmt.num(r["estimate"])) if not suppressed else "–", mark, numeric=True),
-            Cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", mark, numeric=True),
-            Cell(ctx.t("clear_change" if r["flag"] else "no_clear_change") if not suppressed else ctx.t("suppressed_short"), mark),
+            Cell(signed(ctx.fmt.num(r["estimate"])) if shown else ctx.hidden_or(reason, "–"), mark, numeric=True),
+            Cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False) if shown else "–", mark, numeric=True),
+            Cell(ctx.t("clear_change" if r["flag"] else "no_clear_change") if shown else "–", mark),
         ])
-        if not suppressed:
+        if shown:
             key = "change_sentence_clear" if r["flag"] else "change_sentence_unclear"
             sentences.append(ctx.t(key, dimension=label, points=signed(ctx.fmt.num(r["estimate"])),
                                     interval=ctx.fmt.interval(r["ci_low"], r["ci_high"], percent=False)))
     title = ctx.t("change_title", compare=compare, wave=ctx.wave)
     spec = differences(chart_rows, value_title=ctx.t("difference_points"), percent=False, title=title, limit=40,
-                       suppressed_text=ctx.t("suppressed_short"))
+                       hidden_texts=ctx.hidden_texts)
     table = Table(title, [ctx.t("dimension"), ctx.t("difference"), ctx.t("interval_95"), ctx.t("assessment")], table_rows)
-    section.add(ctx.figure(spec, title, " ".join(sentences) or ctx.t("all_suppressed"), table, "change.index_mean"))
+    section.add(ctx.figure(spec, title, " ".join(sentences) or ctx.hidden_all_text(reasons), table, "change.index_mean"))
     return section

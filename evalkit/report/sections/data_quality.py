@@ -14,13 +14,15 @@ def data_quality(ctx: ReportContext) -> Section:
     dq = ctx.rows("data_quality")
     if dq.height and not ctx.too_few:
         r = dq.row(0, named=True)
-        suppressed = bool(r["suppressed"])
+        reason = ctx.reason(r)
         asked = (r["n_answered"] or 0) + (r["n_dont_know"] or 0) + (r["n_missing"] or 0)
+        dont_know = ctx.fmt.pct((r["n_dont_know"] or 0) / asked) if asked else "–"
+        missing = ctx.fmt.pct(r["share_missing"]) if r["share_missing"] is not None else "–"
         cells = [
             [Cell(ctx.t("dq_dont_know"), header=True),
-             ctx.value_cell(ctx.fmt.pct((r["n_dont_know"] or 0) / asked) if asked and not suppressed else "–", "data_quality.share_dont_know", r["n"], suppressed)],
+             ctx.value_cell(ctx.hidden_or(reason, dont_know), "data_quality.share_dont_know", r["n"], reason)],
             [Cell(ctx.t("dq_missing"), header=True),
-             ctx.value_cell(ctx.fmt.pct(r["share_missing"]) if not suppressed and r["share_missing"] is not None else "–", "data_quality.share_missing", r["n"], suppressed)],
+             ctx.value_cell(ctx.hidden_or(reason, missing), "data_quality.share_missing", r["n"], reason)],
             [Cell(ctx.t("dq_rejections"), header=True), rejections_cell(ctx, int(r["n_rejections"] or 0))],
         ]
         section.add(Table(ctx.t("section_data_quality"), [ctx.t("indicator"), ctx.t("value")], cells).html())
@@ -32,5 +34,6 @@ def data_quality(ctx: ReportContext) -> Section:
 def rejections_cell(ctx: ReportContext, rejected: int) -> Cell:
     """Rows rejected on import: rows of people's answers, so a small count is hidden too."""
     small = 0 < rejected < ctx.params.min_cell_n
-    text_value = ctx.t("less_than", n=ctx.params.min_cell_n) if small else str(rejected)
-    return Cell(text_value, ctx.mark("data_quality.rejections", "survey", None if small else rejected, small), numeric=True)
+    text_value = ctx.hidden_text("small", count=True) if small else str(rejected)
+    return Cell(text_value, ctx.mark("data_quality.rejections", "survey", rejected, "small" if small else None),
+                numeric=True)

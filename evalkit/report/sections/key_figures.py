@@ -23,23 +23,25 @@ def key_figures(ctx: ReportContext) -> Section:
         if row.height == 0:
             continue
         r = row.row(0, named=True)
-        suppressed = bool(r["suppressed"]) or r["mean"] is None
-        value = ctx.fmt.num(r["mean"]) if not suppressed else "–"
+        reason = ctx.reason(r)
+        shown = reason is None and r["mean"] is not None
+        value = ctx.fmt.num(r["mean"]) if shown else "–"
         note = (
-            f'{ctx.t("index_0_100")} · {ctx.fmt.interval(r["ci_low"], r["ci_high"], percent=False)} · {ctx.n_text(r["n"], False)}'
-            if not suppressed
-            else ctx.t("suppressed_short")
+            f'{ctx.t("index_0_100")} · {ctx.fmt.interval(r["ci_low"], r["ci_high"], percent=False)} · {ctx.n_text(r["n"], None)}'
+            if shown
+            else ctx.hidden_or(reason, ctx.n_text(r["n"], None))
         )
-        cards.append(blocks.Card(ctx.t(f"r15b_card_{dimension}"), value, note, ctx.mark(f"{dimension}.index_mean", "survey", r["n"], suppressed)))
+        cards.append(blocks.Card(ctx.t(f"r15b_card_{dimension}"), value, note, ctx.mark(f"{dimension}.index_mean", "survey", r["n"], reason)))
     trained = ctx.rows("recruitment", indicator="reps_trained")
     if trained.height:
         r = trained.row(0, named=True)
-        suppressed = bool(r["suppressed"]) or r["estimate"] is None
+        reason = ctx.reason(r)
+        shown = reason is None and r["estimate"] is not None
         cards.append(blocks.Card(
             ctx.t("card_trained"),
-            ctx.fmt.pct(r["estimate"]) if not suppressed else "–",
-            ctx.t("of_teams", k=ctx.fmt.num(r["count"]), n=r["n"]) if not suppressed else ctx.t("suppressed_short"),
-            ctx.mark("recruitment.reps_trained.share", "teams", r["n"], suppressed),
+            ctx.fmt.pct(r["estimate"]) if shown else "–",
+            ctx.t("of_teams", k=ctx.fmt.num(r["count"]), n=r["n"]) if shown else ctx.hidden_or(reason, "–"),
+            ctx.mark("recruitment.reps_trained.share", "teams", r["n"], reason),
         ))
     charts = ctx.unit_charts()
     if charts.height:
@@ -60,7 +62,7 @@ def key_figures(ctx: ReportContext) -> Section:
             ctx.t("r15b_finding_equality", pct=ctx.fmt.pct(r["share_favourable"]),
                    interval=ctx.fmt.interval(r["favourable_ci_low"], r["favourable_ci_high"]),
                    range=item_range(ctx, "equality")),
-            ctx.mark("equality.index_share_favourable", "survey", r["n"], False),
+            ctx.mark("equality.index_share_favourable", "survey", r["n"]),
         ))
     imp = ctx.rows("indices", role_group="all", dimension="impact")
     if imp.height and not imp["suppressed"][0] and imp["share_favourable"][0] is not None:
@@ -69,7 +71,7 @@ def key_figures(ctx: ReportContext) -> Section:
             ctx.t("r15b_finding_impact", pct=ctx.fmt.pct(r["share_favourable"]),
                    interval=ctx.fmt.interval(r["favourable_ci_low"], r["favourable_ci_high"]),
                    range=item_range(ctx, "impact")),
-            ctx.mark("impact.index_share_favourable", "survey", r["n"], False),
+            ctx.mark("impact.index_share_favourable", "survey", r["n"]),
         ))
     if ctx.level == "network":
         section.add(municipalities_table(ctx))

@@ -20,6 +20,7 @@ def method(ctx: ReportContext) -> Section:
         ctx.t("method_index", share=ctx.fmt.pct(0.5)),
         ctx.t("method_intervals"),
         ctx.t("method_suppression", min_unit_n=ctx.params.min_unit_n, min_cell_n=ctx.params.min_cell_n),
+        ctx.t("hidden_reasons_note", min_unit_n=ctx.params.min_unit_n, min_cell_n=ctx.params.min_cell_n),
         ctx.t("method_benchmark"),
         ctx.t("many_comparisons"),
         ctx.t("method_runcharts"),
@@ -43,11 +44,12 @@ def method(ctx: ReportContext) -> Section:
 def _alpha_row(ctx: ReportContext, r: dict[str, Any]) -> list[Cell]:
     """One dimension's alpha with two decimals and its Feldt interval (which contains
     it); under :data:`ALPHA_SHOWN` the number gives way to what it means for a reader."""
-    suppressed = bool(r["suppressed"]) or r["alpha"] is None
-    mark = ctx.mark(f"{r['dimension']}.alpha", "survey", r["n"], suppressed)
+    reason = ctx.reason(r)
+    mark = ctx.mark(f"{r['dimension']}.alpha", "survey", r["n"], reason)
     label = Cell(ctx.dimension_label(str(r["dimension"])), header=True)
-    if suppressed:
-        return [label, Cell("–", mark, numeric=True), Cell("–", mark, numeric=True), Cell("–", mark)]
+    if reason is not None or r["alpha"] is None:  # hidden, or too few complete answers for an alpha
+        return [label, Cell(ctx.hidden_or(reason, "–"), mark, numeric=True), Cell("–", mark, numeric=True),
+                Cell("–", mark)]
     alpha = float(r["alpha"])
     if alpha < ALPHA_SHOWN:
         return [

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from evalkit.figure import Cell, Mark, Table
+from evalkit.figure import UNPUBLISHED_REASONS, Cell, Mark, Table
 from evalkit.report import blocks
 from evalkit.report.context import ReportContext
+from evalkit.report.sections.respondents import count_cell
 
 
 def municipalities_table(ctx: ReportContext) -> str:
-    """A network's municipalities: respondents and indices (children's visible rows only)."""
+    """A network's municipalities: respondents and indices, each figure as the metrics
+    layer left it (shown, or hidden with its reason), so that this page and the
+    municipality's own page never disagree on what is shown or why it is hidden."""
     hosts = (
         ctx.ref.teams.filter((pl.col("network_id") == ctx.unit_id) & (pl.col("wave") == ctx.wave))
         .get_column("municipality_id").unique().sort().to_list()
@@ -25,22 +28,27 @@ def municipalities_table(ctx: ReportContext) -> str:
     for municipality_id in sorted(hosts, key=ctx.ref.municipality_name):
         unit = f"municipality:{municipality_id}"
         count = counts.filter(pl.col("unit_id") == municipality_id)
-        too_few = count.height == 0 or count["reason"][0] == "unit_below_min_unit_n"
-        visible = count.height > 0 and not count["suppressed"][0]
-        n = int(count["n"][0]) if visible else None
-        shown_count = str(n) if visible else (ctx.t("less_than", n=ctx.params.min_unit_n) if too_few else "–")
+        count_row = count.row(0, named=True) if count.height else None
+        if count_row is not None and count_row["reason"] in UNPUBLISHED_REASONS:
+            continue  # a unit that is not published is not shown at all
         cells = [
             Cell(ctx.ref.municipality_name(municipality_id), header=True),
-            Cell(shown_count, Mark(unit, ctx.wave, "respondents.all", "survey", n, not visible), numeric=True),
+            count_cell(ctx, "respondents.all", count_row, unit=unit),
         ]
-        # Each figure as the metrics layer left it, so that this page and the
-        # municipality's own page never disagree on what is shown.
         for dimension in ("equality", "impact"):
             row = indices.filter((pl.col("unit_id") == municipality_id) & (pl.col("dimension") == dimension))
-            shown = not too_few and row.height > 0 and not row["suppressed"][0] and row["mean"][0] is not None
+            r = row.row(0, named=True) if row.height else None
+            # No index row: no answers, or a unit below min_unit_n (no results of its own).
+            count_reason = ctx.reason(count_row)
+            reason = ctx.reason(r) if r is not None else (count_reason if count_reason == "unit" else None)
+            if r is None and reason is None:
+                cells.append(Cell("–"))  # no figure at all: nothing to mark (nor an ek-num)
+                continue
+            shown = reason is None and r is not None and r["mean"] is not None
+            n = None if reason else (int(r["n"]) if r is not None and r["n"] is not None else 0)
             cells.append(Cell(
-                ctx.fmt.num(row["mean"][0]) if shown else "–",
-                Mark(unit, ctx.wave, f"{dimension}.index_mean", "survey", int(row["n"][0]) if shown else None, not shown),
+                ctx.fmt.num(r["mean"]) if shown and r is not None else ctx.hidden_or(reason, "–"),
+                Mark(unit, ctx.wave, f"{dimension}.index_mean", "survey", n, reason),
                 numeric=True,
             ))
         rows.append(cells)

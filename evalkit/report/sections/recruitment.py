@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from evalkit.charts.survey import share_bars
-from evalkit.figure import Cell, Figure, Mark, Table
+from evalkit.figure import Cell, Figure, Mark, Reason, Table
 from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.rows import interval_row
@@ -24,19 +24,20 @@ def recruitment(ctx: ReportContext) -> Section:
         chart_rows: list[dict[str, Any]] = []
         table_rows: list[list[Cell]] = []
         for order, r in enumerate(channels.sort("estimate", descending=True, nulls_last=True).iter_rows(named=True)):
-            suppressed = bool(r["suppressed"]) or r["estimate"] is None
+            reason = ctx.reason(r)
+            shown = reason is None and r["estimate"] is not None
             label = ctx.t("channel_" + str(r["category"]))
             if (r["n"] or 0) <= 1:  # one team's practice: a yes or a no, no sampling interval
                 r = {**r, "ci_low": None, "ci_high": None}
-            chart_rows.append(interval_row(label, order, r, suppressed))
+            chart_rows.append(interval_row(label, order, r, reason))
             fig = f"recruitment.channel.{r['category']}.share"
             table_rows.append([
                 Cell(label, header=True),
-                ctx.value_cell(ctx.fmt.pct(r["estimate"]) if not suppressed else "–", fig, r["n"], suppressed, "teams"),
-                ctx.value_cell(ctx.t("of_teams", k=ctx.fmt.num(r["count"]), n=r["n"]) if not suppressed else "–", fig + ".count", r["n"], suppressed, "teams"),
+                ctx.value_cell(ctx.fmt.pct(r["estimate"]) if shown else ctx.hidden_or(reason, "–"), fig, r["n"], reason, "teams"),
+                ctx.value_cell(ctx.t("of_teams", k=ctx.fmt.num(r["count"]), n=r["n"]) if shown else "–", fig + ".count", r["n"], reason, "teams"),
             ])
         title = ctx.t("channels_title")
-        spec = share_bars(chart_rows, value_title=ctx.t("share_of_teams"), title=title, suppressed_text=ctx.t("suppressed_short"))
+        spec = share_bars(chart_rows, value_title=ctx.t("share_of_teams"), title=title, hidden_texts=ctx.hidden_texts)
         description = _channels_description(ctx, chart_rows)
         table = Table(title, [ctx.t("channel"), ctx.t("share_of_teams"), ctx.t("teams")], table_rows)
         fig_obj = ctx.figure(spec, title, description, table, "recruitment.channels", source="teams")
@@ -53,12 +54,18 @@ def recruitment(ctx: ReportContext) -> Section:
         if row.height == 0:
             continue
         r = row.row(0, named=True)
-        suppressed = bool(r["suppressed"]) or r["estimate"] is None
-        value = "–" if suppressed else (ctx.fmt.pct(r["estimate"]) if is_share else ctx.fmt.num(r["estimate"], 1))
+        reason = ctx.reason(r)
+        if reason is not None:
+            value = ctx.hidden_text(reason)
+        elif r["estimate"] is None:
+            value = "–"
+        else:
+            value = ctx.fmt.pct(r["estimate"]) if is_share else ctx.fmt.num(r["estimate"], 1)
         facts.append([
             Cell(ctx.t(label_key), header=True),
-            ctx.value_cell(value, f"recruitment.{indicator}.{statistic}", r["n"], suppressed, "teams"),
-            ctx.value_cell(str(r["n"]) if not suppressed else "–", f"recruitment.{indicator}.n", r["n"], suppressed, "teams"),
+            ctx.value_cell(value, f"recruitment.{indicator}.{statistic}", r["n"], reason, "teams"),
+            ctx.value_cell(str(r["n"]) if reason is None and r["n"] is not None else "–",
+                           f"recruitment.{indicator}.n", r["n"], reason, "teams"),
         ])
     if facts:
         section.add(Table(ctx.t("recruitment_facts"), [ctx.t("indicator"), ctx.t("value"), ctx.t("teams")], facts).html())
@@ -83,25 +90,29 @@ def user_side_items_figure(ctx: ReportContext) -> Figure | None:
     chart_rows: list[dict[str, Any]] = []
     table_rows: list[list[Cell]] = []
     order = 0
+    reasons: list[Reason | None] = []
     for item_id in items:
         found = summary.filter(pl.col("item_id") == item_id)
         if found.height == 0:
             continue
         r = found.row(0, named=True)
-        suppressed = bool(r["suppressed"]) or not r["n"] or r["share_favourable"] is None
+        reason = ctx.reason(r)
+        reasons.append(reason)
+        has_value = reason is None and bool(r["n"]) and r["share_favourable"] is not None
         label = ctx.item_label(item_id)
-        chart_rows.append(interval_row(label, order, r, suppressed, estimate="share_favourable"))
+        chart_rows.append(interval_row(label, order, r if has_value else {**r, "share_favourable": None},
+                                       reason, estimate="share_favourable"))
         order += 1
         fig = f"{item_id}.user_side.share_favourable"
         table_rows.append([
             Cell(label, header=True),
-            ctx.value_cell(ctx.fmt.pct(r["share_favourable"]) if not suppressed else "–", fig, r["n"], suppressed),
-            ctx.value_cell(ctx.fmt.span(r["ci_low"], r["ci_high"]) if not suppressed else "–", fig + ".ci", r["n"], suppressed),
-            ctx.value_cell(ctx.n_text(r["n"], suppressed), f"{item_id}.user_side.n", r["n"], suppressed),
+            ctx.value_cell(ctx.fmt.pct(r["share_favourable"]) if has_value else ctx.hidden_or(reason, "–"), fig, r["n"], reason),
+            ctx.value_cell(ctx.fmt.span(r["ci_low"], r["ci_high"]) if has_value else "–", fig + ".ci", r["n"], reason),
+            ctx.value_cell(ctx.n_text(r["n"], reason), f"{item_id}.user_side.n", r["n"], reason),
         ])
     title = ctx.t("rec_voice_chart_title")
-    spec = share_bars(chart_rows, value_title=ctx.t("share_agree"), title=title, suppressed_text=ctx.t("suppressed_short"))
-    shown = [r for r in chart_rows if not r["suppressed"]]
+    spec = share_bars(chart_rows, value_title=ctx.t("share_agree"), title=title, hidden_texts=ctx.hidden_texts)
+    shown = [r for r in chart_rows if not r["suppressed"] and r["estimate"] is not None]
     if shown:
         low = min(shown, key=lambda r: float(r["estimate"]))
         high = max(shown, key=lambda r: float(r["estimate"]))
@@ -109,6 +120,8 @@ def user_side_items_figure(ctx: ReportContext) -> Figure | None:
             "rec_voice_description", high=high["category"], high_pct=ctx.fmt.pct(float(high["estimate"])),
             low=low["category"], low_pct=ctx.fmt.pct(float(low["estimate"])),
         ) if high is not low else ctx.t("rec_voice_one", item=high["category"], pct=ctx.fmt.pct(float(high["estimate"])))
+    elif {r for r in reasons if r is not None} - {"small"}:
+        description = ctx.t("all_hidden")
     else:
         description = ctx.t("rec_voice_suppressed")
     table = Table(title, [ctx.t("statement"), ctx.t("share_agree"), ctx.t("interval_95"), ctx.t("respondents")], table_rows)
@@ -145,7 +158,7 @@ def _channels_description(ctx: ReportContext, chart_rows: list[dict[str, Any]]) 
     alone is the most common), or that no team used any route."""
     shown = [r for r in chart_rows if not r["suppressed"] and r["estimate"] is not None]
     if not shown:
-        return ctx.t("all_suppressed")
+        return ctx.hidden_all_text([r.get("reason") for r in chart_rows])
     best = max(float(r["estimate"]) for r in shown)
     tops = [r["category"] for r in shown if abs(float(r["estimate"]) - best) < 1e-9]
     if best <= 0:

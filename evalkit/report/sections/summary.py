@@ -233,5 +233,5 @@ def summary(ctx: ReportContext) -> Section:
         return section.add(blocks.note(ctx.t("summary_none")))
     for f in chosen:
         section.add(blocks.finding(sentence(f, ctx.lang, names),
-                                   Mark(f.unit, ctx.wave, f.figure, f.source, f.n, False)))  # type: ignore[arg-type]
+                                   Mark(f.unit, ctx.wave, f.figure, f.source, f.n)))  # type: ignore[arg-type]
     return section

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from evalkit.charts.survey import estimates_with_intervals, likert_bars
-from evalkit.figure import Cell, Figure, Mark, Table
+from evalkit.figure import Cell, Figure, Mark, Reason, Table
 from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.rows import interval_row
@@ -52,33 +52,39 @@ def likert_figure(ctx: ReportContext, dimension: str, title: str) -> Figure | No
     neutral = codes.index(scale.neutral) if scale.neutral is not None else None
     chart_rows: list[dict[str, Any]] = []
     table_rows: list[list[Cell]] = []
+    reasons: list[Reason | None] = []
     for order, item_id in enumerate(items):
         s_row = summary.filter(pl.col("item_id") == item_id)
         if s_row.height == 0:
             continue
         srow = s_row.row(0, named=True)
-        suppressed = bool(srow["suppressed"]) or not srow["n"]
+        reason = ctx.reason(srow)
+        reasons.append(reason)
+        shown = reason is None and bool(srow["n"])  # n = 0: nobody answered, nothing to show
         label = ctx.item_label(item_id)
         levels = dist.filter(pl.col("item_id") == item_id).sort("level")
+        hidden = {"reason": reason} if reason else {}
         for lv in levels.iter_rows(named=True):
             chart_rows.append({
                 "item": label, "order": order, "level": codes.index(int(lv["level"])),
-                "share": None if suppressed else lv["share"], "n": None if suppressed else srow["n"],
-                "suppressed": suppressed,
+                "share": lv["share"] if shown else None, "n": None if reason else srow["n"],
+                "suppressed": reason is not None, **hidden,
             })
         if not levels.height:
-            chart_rows.append({"item": label, "order": order, "level": 0, "share": None, "n": None, "suppressed": True})
+            chart_rows.append({"item": label, "order": order, "level": 0, "share": None,
+                               "n": None if reason else srow["n"], "suppressed": reason is not None, **hidden})
         fig_id = f"{item_id}.share_favourable"
+        share = favourable_text(ctx, item_id, srow["share_favourable"]) if srow["share_favourable"] is not None else "–"
         table_rows.append([
             Cell(label, header=True),
-            ctx.value_cell(favourable_text(ctx, item_id, srow["share_favourable"]) if not suppressed else "–", fig_id, srow["n"], suppressed),
-            ctx.value_cell(ctx.fmt.span(srow["ci_low"], srow["ci_high"]) if not suppressed else "–", fig_id + ".ci", srow["n"], suppressed),
-            ctx.value_cell(ctx.fmt.pct(srow["share_dont_know"]) if not suppressed else "–", f"{item_id}.share_dont_know", srow["n"], suppressed),
-            ctx.value_cell(ctx.n_text(srow["n"], suppressed), f"{item_id}.n", srow["n"], suppressed),
+            ctx.value_cell(share if shown else ctx.hidden_or(reason, "–"), fig_id, srow["n"], reason),
+            ctx.value_cell(ctx.fmt.span(srow["ci_low"], srow["ci_high"]) if shown else "–", fig_id + ".ci", srow["n"], reason),
+            ctx.value_cell(ctx.fmt.pct(srow["share_dont_know"]) if shown else "–", f"{item_id}.share_dont_know", srow["n"], reason),
+            ctx.value_cell(ctx.n_text(srow["n"], reason), f"{item_id}.n", srow["n"], reason),
         ])
     spec = likert_bars(
         chart_rows, level_labels=labels, neutral_index=neutral, title=title, n_label="n",
-        language=ctx.lang, suppressed_text=ctx.t("suppressed_short"),
+        language=ctx.lang, hidden_texts=ctx.hidden_texts,
     )
     table = Table(title, [ctx.t("statement"), ctx.t("r15b_share_favourable"), ctx.t("interval_95"), ctx.t("share_dont_know"), ctx.t("respondents")], table_rows)
     visible = [r for r in summary.iter_rows(named=True) if not r["suppressed"] and r["share_favourable"] is not None]
@@ -89,7 +95,7 @@ def likert_figure(ctx: ReportContext, dimension: str, title: str) -> Figure | No
                             best=item_text(ctx, best["item_id"]), best_share=favourable_text(ctx, best["item_id"], best["share_favourable"]),
                             worst=item_text(ctx, worst["item_id"]), worst_share=favourable_text(ctx, worst["item_id"], worst["share_favourable"]))
     else:
-        description = ctx.t("all_suppressed")
+        description = ctx.hidden_all_text(reasons)
     for item_id in items:
         if ctx.instrument.item(item_id).reverse:
             description += " " + ctx.t("r15b_reverse_note", item=item_text(ctx, item_id))
@@ -108,25 +114,26 @@ def index_by_role_figure(ctx: ReportContext, dimension: str) -> Figure | None:
         if g.height == 0:
             continue
         r = g.row(0, named=True)
-        suppressed = bool(r["suppressed"]) or r["mean"] is None
+        reason = ctx.reason(r)
+        shown = reason is None and r["mean"] is not None
         label = ctx.role_label(group)
-        chart_rows.append(interval_row(label, order, r, suppressed, estimate="mean"))
+        chart_rows.append(interval_row(label, order, r, reason, estimate="mean"))
         fig = f"{dimension}.index_mean.{group}"
         table_rows.append([
             Cell(label, header=True),
-            ctx.value_cell(ctx.fmt.num(r["mean"]) if not suppressed else "–", fig, r["n"], suppressed),
-            ctx.value_cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False) if not suppressed else "–", fig + ".ci", r["n"], suppressed),
-            ctx.value_cell(ctx.n_text(r["n"], suppressed), fig + ".n", r["n"], suppressed),
+            ctx.value_cell(ctx.fmt.num(r["mean"]) if shown else ctx.hidden_or(reason, "–"), fig, r["n"], reason),
+            ctx.value_cell(ctx.fmt.span(r["ci_low"], r["ci_high"], percent=False) if shown else "–", fig + ".ci", r["n"], reason),
+            ctx.value_cell(ctx.n_text(r["n"], reason), fig + ".n", r["n"], reason),
         ])
     title = ctx.t("index_by_role_title", dimension=ctx.dimension_label(dimension))
     spec = estimates_with_intervals(chart_rows, category_title=ctx.t("role"), value_title=ctx.t("index_0_100"),
                                     domain=(0, 100), percent=False, title=title,
-                                    suppressed_text=ctx.t("suppressed_short"))
+                                    hidden_texts=ctx.hidden_texts)
     table = Table(title, [ctx.t("role"), ctx.t("index_0_100"), ctx.t("interval_95"), ctx.t("respondents")], table_rows)
-    visible = [r for r in chart_rows if not r["suppressed"]]
+    visible = [r for r in chart_rows if not r["suppressed"] and r["estimate"] is not None]
     description = (
         ctx.t("index_by_role_description", parts="; ".join(f"{r['category']}: {ctx.fmt.num(float(r['estimate']))}" for r in visible))
-        if visible else ctx.t("all_suppressed")
+        if visible else ctx.hidden_all_text([r.get("reason") for r in chart_rows])
     )
     return ctx.figure(spec, title, description, table, f"{dimension}.index_by_role")
 
@@ -147,11 +154,15 @@ def gap_block(ctx: ReportContext, dimension: str, group: str = "user_side") -> S
         else:
             use = pl.DataFrame()
     if use.height == 0:
-        section.add(blocks.note(ctx.t("gap_unavailable")))
+        group_index = ctx.rows("indices", dimension=dimension, role_group=group)
+        reason = ctx.derived_reason(own.row(0, named=True) if own.height else None,
+                                    group_index.row(0, named=True) if group_index.height else None)
+        text_key = "gap_unavailable" if reason in (None, "small") else "gap_hidden"
+        section.add(blocks.note(ctx.t(text_key, reason=ctx.hidden_text(reason) if reason else "")))
         return section
     r = use.row(0, named=True)
     unit_key = f"{r['unit_level']}:{r['unit_id']}"
-    mark = Mark(unit_key, ctx.wave, f"{dimension}.gap.{group}.index_mean", "survey", r["n"], False)
+    mark = Mark(unit_key, ctx.wave, f"{dimension}.gap.{group}.index_mean", "survey", r["n"])
     direction = "r15b_gap_lower" if r["estimate"] < 0 else "r15b_gap_higher"
     label = ctx.role_label(group)
     sentence = ctx.t(
