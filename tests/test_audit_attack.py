@@ -203,6 +203,21 @@ def test_a_gap_hidden_as_small_does_not_bound_the_two_sides(tmp_path: Path) -> N
     assert report.ok, report.text()
 
 
+def test_one_page_hiding_a_figure_for_two_reasons_is_inconsistent(tmp_path: Path) -> None:
+    """The page's result keeps both reasons ("protect|small"): the inconsistent rule
+    reports it, and the attacker takes no bounds from it."""
+    (tmp_path / "oslo.html").write_text(page(
+        td(OSLO, "respondents.all", 20), td(OSLO, "respondents.provider", 16), td(OSLO, "respondents.leader", hidden="small"),
+        td(OSLO, "respondents.leader", hidden="protect")), encoding="utf-8")
+    result = audit_file(tmp_path / "oslo.html", page_settings(10, 5, None, None))
+    assert result.reasons[(OSLO, WAVE, "respondents.leader")] == "protect|small"
+    report = audit_pages([tmp_path / "oslo.html"], strict_attack=True)
+    (finding,) = [f for f in report.findings if f.rule == "inconsistent"]
+    assert "hidden for different reasons on one page ('protect', 'small')" in finding.message
+    # leaders = 20 - 16 = 4 from the sum alone, whatever the reasons say
+    assert "municipality:0301 respondents.leader (wave 2026) = 4" in pinned_figures(report.findings)
+
+
 def test_different_counts_for_one_count_are_a_finding(tmp_path: Path) -> None:
     (tmp_path / "a.html").write_text(page(td(OSLO, "eq_views.n", 14)), encoding="utf-8")
     (tmp_path / "b.html").write_text(page(td(OSLO, "eq_views.share_favourable", 15)), encoding="utf-8")
