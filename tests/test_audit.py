@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 import pytest
@@ -97,8 +97,17 @@ def clean_parts(unit: str = OSLO, n_all: int = 20) -> list[str]:
         f'<p class="ek-finding" {mark("equality.index_share_favourable", n_all, unit=unit).attrs()}>55 % (95 % KI 34–74 %) opplever samarbeidet som likeverdig.</p>',
         chart([row("Alle", 74.0, n_all), row("Tjenestesiden", 77.0, 15), row("Brukersiden", None, None, True)],
               unit=unit),
+        # A page that lists roles lists every role with people (the others have none); so
+        # that nothing can be worked out (the attack), the largest group is hidden too.
         table(("Alle", Cell(str(n_all), mark("respondents.all", n_all, unit=unit), numeric=True)),
               ("Ledere", Cell("under 5", mark("respondents.leader", suppressed=True, unit=unit), numeric=True)),
+              ("Brukerrepresentanter", Cell("under 5", mark("respondents.user_rep", suppressed=True, unit=unit),
+                                            numeric=True)),
+              ("Erfaringskonsulenter", Cell("under 5", mark("respondents.experience_consultant", suppressed=True,
+                                                            unit=unit), numeric=True)),
+              ("Andre", Cell("skjult av personvernhensyn" if n_all >= 10 else "under 10",
+                             mark("respondents.other", suppressed="protect" if n_all >= 10 else "unit", unit=unit),
+                             numeric=True)),
               caption="Svar etter rolle"),
         table(("Team med opplæring", Cell("1 av 3 team", mark("recruitment.reps_trained.share", 3, source="teams", unit=unit), numeric=True)),
               ("Oslo 1", Cell("2", mark("recruitment.recruitment_difficulty", 1, source="teams", unit="team:T0301-1"), numeric=True)),
@@ -119,11 +128,16 @@ def rules(report: AuditReport) -> list[str]:
     return [f.rule for f in report.findings]
 
 
-def only(report: AuditReport, rule: str) -> list[Any]:
+def only(report: AuditReport, rule: str, *, besides: frozenset[str] = frozenset()) -> list[Any]:
     found = [f for f in report.findings if f.rule == rule]
     assert found, f"no {rule} finding in:\n{report.text()}"
-    assert set(rules(report)) == {rule}, report.text()
+    assert set(rules(report)) - besides == {rule}, report.text()
     return found
+
+
+TELLS_EC: Final = frozenset({"recoverable"})
+"""A planted experience consultants' index n on the clean page also tells their hidden
+count (everyone on it has an index, so each group's index n is its count): recoverable."""
 
 
 # --- a small canonical data folder ----------------------------------------------------------
@@ -150,7 +164,7 @@ def tiny_data(tmp_path: Path) -> Path:
 
 def test_clean_page_passes(tmp_path: Path) -> None:
     path, report = audit_one(tmp_path, page(*clean_parts()))
-    assert report.ok, report.text()
+    assert report.ok and report.warnings == [], report.text() + report.warning_text()
     assert report.files == (path,)
     assert report.failing_files() == set()
     assert report.text() == "audit: 1 page(s), no findings"
@@ -174,7 +188,7 @@ def test_every_rule_is_documented() -> None:
 def test_small_cell_in_a_table_cell(tmp_path: Path) -> None:
     html = page(*clean_parts(), table(("Erfaringskonsulenter", cell("61", "equality.index_mean.experience_consultant", 3))))
     path, report = audit_one(tmp_path, html)
-    (finding,) = only(report, "small-cell")
+    (finding,) = only(report, "small-cell", besides=TELLS_EC)
     assert finding.file == path
     assert finding.element.endswith('td.ek-num[data-figure="equality.index_mean.experience_consultant"]')
     assert "n=3 < min_cell_n=5" in finding.message
@@ -485,6 +499,11 @@ def test_recoverable_from_the_network_total(tmp_path: Path, tiny_data: Path) -> 
             "leaves n=3 for municipality:3203, fewer than min_cell_n=5") in messages
     on_network = [f for f in report.findings if f.file.name == "ost.html"]
     assert {f.element for f in on_network} >= {'main#ek-main > table.ek-table > tbody > tr > td.ek-num[data-figure="respondents.all"]'}
+    # the attack finds the same count (reported only, unless strict)
+    assert any(f.message.startswith("municipality:3203 respondents.all (wave 2026), hidden as small, can be worked "
+                                    "out exactly from the published figures: 3 ") for f in report.warnings)
+    strict = audit_pages(paths, data_dir=tiny_data, strict_attack=True)
+    assert set(strict.findings) == set(report.findings) | set(report.warnings) and not strict.warnings
 
 
 def test_recoverable_without_data_when_the_rest_is_small(tmp_path: Path) -> None:
@@ -560,7 +579,7 @@ def test_exported_page_passes_and_a_planted_small_cell_is_caught(tmp_path: Path)
     assert report.ok, report.text()
     planted = exported([*clean_parts(), table(("Erfaringskonsulenter", cell("52", "equality.index_mean.experience_consultant", 2)))])
     _, report = audit_one(tmp_path, planted, name="planted.html")
-    (finding,) = only(report, "small-cell")
+    (finding,) = only(report, "small-cell", besides=TELLS_EC)
     assert finding.element.endswith('td.ek-num[data-figure="equality.index_mean.experience_consultant"]')
 
 
@@ -589,10 +608,13 @@ def test_report_text_json_and_failing_files(tmp_path: Path) -> None:
                 '<script src="https://x.example/a.js"></script>')
     path, report = audit_one(tmp_path, html)
     assert not report.ok
+    # small-cell and network-resource; (TELLS_EC) recoverable is the attack's, reported only
     assert len(report.text().splitlines()) == len(report.findings) == 2
     assert all(line.startswith(f"{path}:") for line in report.text().splitlines())
+    assert {f.rule for f in report.warnings} == TELLS_EC
+    assert len(report.warning_text().splitlines()) == len(report.warnings)
     again = AuditReport.from_json(report.to_json())
-    assert again == report
+    assert again == report and again.warnings == report.warnings
     assert json.loads(report.to_json())["findings"][0]["rule"] in RULES
     assert report.failing_files() == {path}
 
@@ -658,7 +680,9 @@ def test_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     write_pages(bad, {"oslo.html": page(*clean_parts()), "planted.html": (FIXTURES / "planted.html").read_text("utf-8")})
     assert main(["audit", str(bad)]) == 1
     captured = capsys.readouterr()
-    assert "planted.html" in captured.out and "oslo.html" not in captured.out
+    assert "planted.html" in captured.out
+    # oslo.html breaks no rule of its own; planted.html's index n of its experience consultants tells one of its counts
+    assert {line.split(": ")[1] for line in captured.out.splitlines() if "oslo.html" in line} <= TELLS_EC
     assert "keep aside" in captured.err
     assert main(["audit", str(bad), "--min-cell-n", "2", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["ok"] is False
@@ -723,6 +747,17 @@ def real_pages(tmp_path_factory: pytest.TempPathFactory, repo: Path) -> list[Pat
 
 @pytest.mark.slow
 def test_real_sample_pages_pass(real_pages: list[Path], sample_dir: Path) -> None:
+    """The attack only reports (the default until the data-side protector lands): the
+    sample site passes, and its warnings say what can be worked out."""
     report = audit_pages(real_pages, data_dir=sample_dir)
     assert report.ok, report.text()
     assert audit_pages(real_pages).findings == []  # the same without the data
+    assert report.warnings and {f.rule for f in report.warnings} == {"recoverable"}
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="until the data-side protector of issue 13 lands: Oslo's leaders "
+                   "(under 5) are its total minus its providers minus the index n of the other groups")
+def test_real_sample_pages_pass_a_strict_attack(real_pages: list[Path], sample_dir: Path) -> None:
+    report = audit_pages(real_pages, data_dir=sample_dir, strict_attack=True)
+    assert report.ok, report.text()

@@ -60,7 +60,7 @@ def no_audit_findings(monkeypatch: pytest.MonkeyPatch) -> list[list[Path]]:
     """Stand in for the audit: every page passes; records what was audited."""
     audited: list[list[Path]] = []
 
-    def audit(paths: list[Path], plan: BatchPlan, folders: WorkFolders, jobs: int) -> dict[Path, str]:
+    def audit(paths: list[Path], plan: BatchPlan, folders: WorkFolders, jobs: int, **_: Any) -> dict[Path, str]:
         audited.append(list(paths))
         return {}
 
@@ -243,7 +243,7 @@ def test_a_failing_unit_fails_alone_and_a_re_run_renders_only_it(tmp_path: Path,
 
 
 def test_audit_findings_keep_a_page_aside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def audit(paths: list[Path], plan: BatchPlan, folders: WorkFolders, jobs: int) -> dict[Path, str]:
+    def audit(paths: list[Path], plan: BatchPlan, folders: WorkFolders, jobs: int, **_: Any) -> dict[Path, str]:
         return {p: f"{p}:1: small-cell: a figure with n=3" for p in paths if p.name == "municipality-1108.html"}
 
     monkeypatch.setattr(publish, "audit_set", audit)

@@ -112,12 +112,22 @@ Rules
     ``jp-OutputArea-output``, ``jp-RenderedText``, ``code_cell``, ``input_area``,
     ``output_area`` …); the outermost one is reported.
 ``recoverable``
-    A suppressed figure that can be worked out from figures published elsewhere in the
-    set (the algorithm is below). Reported on every page involved.
+    A hidden figure that can be worked out from figures published elsewhere in the set
+    (the algorithm is below). Reported on every page involved. The integer-programming
+    attack on counts of people (step 2 below) also reports a count published with two
+    different values, a hidden figure whose reason the published figures contradict,
+    and a hidden count it cannot settle within its time limit (``--attack-seconds``,
+    default 300: it cannot be shown safe). The attack's findings are *reported* by
+    default — ``evalkit audit`` and the batch summary print them as warnings ("N small
+    figures can be worked out exactly: …"); they neither fail the audit nor keep a page
+    from being published — until the data-side protector of issue 13 lands;
+    ``--strict-attack`` (``evalkit audit`` and ``evalkit batch``) makes them findings
+    like any other.
 ``inconsistent``
     A survey figure (unit, wave, figure id) that two pages of the set show differently:
     with different n, hidden for different reasons, or shown on one and hidden on the
-    other (issue 13, item 4). Reported on every page involved.
+    other (issue 13, item 4); or that one page hides for different reasons. Reported on
+    every page involved.
 ``unreadable``
     A page that cannot be read or is not UTF-8, or a chart spec that is not JSON: it
     cannot be cleared.
@@ -133,24 +143,53 @@ Across all pages of the set, collect every visible survey figure with an n, keye
 
 1. A key that is suppressed on one page and visible on another is recoverable.
 2. For each visible parent key (p, w, f) with n_p (p at level all, network or
-   municipality), take p's children in wave w, one level down (networks, municipalities,
-   teams). With a data folder the children are the units with respondents in p in wave w
-   (from ``respondents``), and a child is *contained* in p when all its respondents in w
-   belong to p (a municipality whose teams sit in several networks is not). Without data
-   the children are what the pages tell: a page's own unit (its ``respondents.all``
-   unit, else its most frequent non-team unit) is a child of the one unit one level up
-   that the page shows, and the parent of the units one level down that it shows (a
-   network page's table of its municipalities).
-3. If exactly one child h has no visible (h, w, f), at least one child is visible, every
-   visible child is contained in p, and r = n_p − Σ n(visible children) > 0, then h's
-   figure is the difference of published figures. It is a finding when r <
-   ``min_cell_n`` (a group that small is disclosed whoever it is), or — with data only,
-   where the child set is complete — when h's figure is suppressed on some page or h has
-   fewer than ``min_unit_n`` respondents. The finding goes on the pages that show the
-   parent's figure, every visible child's figure, and h's suppressed figure.
+   municipality), take p's children in wave w, one level down (networks,
+   municipalities, teams). With a data folder the children are the units with
+   respondents in p in wave w (from ``respondents``), and a child is *contained* in p
+   when all its respondents in w belong to p (a municipality whose teams sit in several
+   networks is not). Without data the children are what the pages tell: a page's own
+   unit (its ``respondents.all`` unit, else its most frequent non-team unit) is a child
+   of the one unit one level up that the page shows, and the parent of the units one
+   level down that it shows (a network page's table of its municipalities). If exactly
+   one child h has no visible (h, w, f), at least one child is visible, every visible
+   child is contained in p, and r = n_p − Σ n(visible children) > 0, then h's figure is
+   the difference of published figures. It is a finding when r < ``min_cell_n``, or —
+   with data only, where the child set is complete — when h's figure is suppressed on
+   some page or h has fewer than ``min_unit_n`` respondents. The finding goes on the
+   pages that show the parent's figure, every visible child's figure, and h's
+   suppressed figure.
+3. **Counts of people: an integer-programming attacker** (:mod:`evalkit.audit.attack`,
+   :mod:`evalkit.audit.cells`; solved by :mod:`evalkit.disclosure` with HiGHS), built
+   from the pages' markup alone. Each figure id whose ``data-n`` is a count of people
+   becomes a cell (unit, wave, kind): respondents by role and in all; an item's answers
+   for everyone, per role group and for the user and provider sides together (its
+   gap); respondents with an index, likewise; respondents who answered every item of a
+   dimension (alpha's n). Figures of one cell must agree. A hidden figure gives bounds
+   by its ``data-suppressed``: ``small`` 1 to min_cell_n − 1 (a gap between the user
+   and the provider side: nothing, its user side is small); ``unit`` 1 to
+   min_unit_n − 1 for the unit's respondents and at most min_unit_n − 1 for the figure;
+   ``protect`` at least min_cell_n; any other value (a ``suppressed-reason`` finding)
+   nothing. A page that lists a unit's respondents by role says that a role it leaves
+   out has nobody. Relations: all = the sum of the roles; a group's answers, index n
+   and complete answers are at most its respondents; everyone's = the sum over user
+   side, provider side, experience consultants and other (a group not published is a
+   hidden cell); alpha's n is at most the index n of everyone; a parent's count is the
+   sum of its children's, for every kind of count the parent shows, over the unit tree
+   of the data (``--data``: a child that also belongs to another parent is in neither
+   sum, and the parent keeps a hidden remainder) or, without data, the tree the pages
+   show (a unit's own page lists its children; otherwise the list is incomplete and the
+   parent keeps a hidden remainder). The targets are the hidden counts not hidden as
+   ``protect``; one that every integer solution sets to the same value is a finding
+   when it is hidden as ``small`` or its value is 1 to min_cell_n − 1, on the element
+   that hides it and, once per page, on every page whose figures take part in the same
+   connected programme.
 
-Only figures with the same key are combined: differences across role groups on one page,
-or between a figure and its copy under another id, are not examined.
+Steps 1 and 2 are findings. The attack's findings (step 3) are findings only with
+``--strict-attack`` (:attr:`Settings.strict_attack <evalkit.audit.settings.Settings>`);
+by default they are reported apart (:attr:`AuditReport.warnings
+<evalkit.audit.findings.AuditReport>`: printed, but the audit passes and a batch
+publishes the pages) until the data-side protector of issue 13 lands. The engine alone
+decides which (:func:`~evalkit.audit.engine.audit_pages`).
 
 Speed
 -----
@@ -175,10 +214,12 @@ From the bottom up (a module imports only those above it in this list):
 :mod:`~evalkit.audit.spec` (the markup contract's facts), :mod:`~evalkit.audit.findings`
 (findings, reports, a page's result), :mod:`~evalkit.audit.settings` (thresholds, data
 facts, the chart library's hash), :mod:`~evalkit.audit.tokenizer` (the HTML tokenizer),
-:mod:`~evalkit.audit.markup` (figure markup and chart rows), :mod:`~evalkit.audit.crosspage`
-(the cross-page checks), :mod:`~evalkit.audit.consistency` (the reasons a text states,
-one figure across pages), :mod:`~evalkit.audit.rules` (the rule registry: one object per
-rule, ``evalkit audit --rules``), :mod:`~evalkit.audit.page` (one page's walker),
+:mod:`~evalkit.audit.markup` (figure markup and chart rows), :mod:`~evalkit.audit.cells`
+(what a figure id counts), :mod:`~evalkit.audit.attack` (the integer-programming
+attacker), :mod:`~evalkit.audit.crosspage` (the cross-page checks),
+:mod:`~evalkit.audit.consistency` (the reasons a text states, one figure across pages),
+:mod:`~evalkit.audit.rules` (the rule registry: one object per rule,
+``evalkit audit --rules``), :mod:`~evalkit.audit.page` (one page's walker),
 :mod:`~evalkit.audit.engine` (reading pages, the process pool, :func:`audit_pages`),
 :mod:`~evalkit.audit.cache` (:func:`audit_cached`) and :mod:`~evalkit.audit.cli`.
 

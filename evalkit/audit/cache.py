@@ -12,6 +12,7 @@ from evalkit.atomic import write_atomic
 from evalkit.audit.engine import audit_pages, may_inline_bundle
 from evalkit.audit.findings import AuditReport
 from evalkit.audit.settings import known_bundle, resolve
+from evalkit.audit.spec import DEFAULT_ATTACK_SECONDS
 
 __all__ = ["audit_cached", "code_hash", "file_hashes"]
 
@@ -64,6 +65,8 @@ def audit_cached(
     min_cell_n: int | None = None,
     manifest: Path | None = None,
     workers: int | None = None,
+    attack_seconds: float = DEFAULT_ATTACK_SECONDS,
+    strict_attack: bool = False,
 ) -> AuditReport:
     """:func:`audit_pages`, remembered: the verdict is kept in ``cache_dir`` under a key of
     the pages (paths and content hashes), the thresholds, the data folder's
@@ -80,6 +83,8 @@ def audit_cached(
         "bundle": known_bundle() if may_inline_bundle(files) else None,
         "min_unit_n": unit_n,
         "min_cell_n": cell_n,
+        "attack_seconds": attack_seconds,
+        "strict_attack": bool(strict_attack),
         "data": None if data is None else [str(data.resolve()), folder_hash(data)],
         "pages": [[str(p), h] for p, h in zip(files, file_hashes(files, cache), strict=True)],
     }
@@ -90,6 +95,7 @@ def audit_cached(
             return AuditReport.from_json(verdict.read_text(encoding="utf-8"), from_cache=True)
         except (OSError, ValueError, KeyError):
             pass
-    report = audit_pages(files, data_dir=data, min_unit_n=unit_n, min_cell_n=cell_n, workers=workers)
+    report = audit_pages(files, data_dir=data, min_unit_n=unit_n, min_cell_n=cell_n, workers=workers,
+                         attack_seconds=attack_seconds, strict_attack=strict_attack)
     write_atomic(verdict, report.to_json())
     return report

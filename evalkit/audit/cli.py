@@ -9,7 +9,7 @@ import click
 
 from evalkit.audit.engine import audit_pages
 from evalkit.audit.rules import FOREIGN_FILE, REGISTRY
-from evalkit.audit.spec import MANIFEST_FILE
+from evalkit.audit.spec import DEFAULT_ATTACK_SECONDS, MANIFEST_FILE
 from evalkit.errors import InputError, JobFailed
 
 __all__ = ["audit_command", "pages_in"]
@@ -34,14 +34,21 @@ def _list_rules(ctx: click.Context, _param: click.Parameter, value: bool) -> Non
               help="Canonical data folder (respondent ids, unit sizes). Default: the manifest's.")
 @click.option("--min-unit-n", type=int, help="Fewest respondents a unit needs for results (default: manifest, else 10).")
 @click.option("--min-cell-n", type=int, help="Fewest people behind a survey figure (default: manifest, else 5).")
+@click.option("--attack-seconds", type=float, default=DEFAULT_ATTACK_SECONDS, show_default=True,
+              help="Time limit of the cross-page attack; a hidden figure it cannot settle in time is a finding.")
+@click.option("--strict-attack", is_flag=True,
+              help="Make the cross-page attack's findings (small figures that can be worked out exactly) fail "
+                   "the audit; by default they are printed as warnings only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--rules", is_flag=True, expose_value=False, is_eager=True, callback=_list_rules,
               help="List the rules (id: description, one per line) and exit.")
 def audit_command(directory: Path, data_dir: Path | None, min_unit_n: int | None, min_cell_n: int | None,
-                  as_json: bool) -> None:
+                  attack_seconds: float, strict_attack: bool, as_json: bool) -> None:
     """Check every page under DIRECTORY for anything that must never be published.
 
-    Exit 0 when the pages are clean, 1 on any finding, 2 for bad usage.
+    Exit 0 when the pages are clean, 1 on any finding, 2 for bad usage. The cross-page
+    attack's findings are warnings (printed after the findings, exit code unchanged)
+    unless --strict-attack.
     """
     if directory.is_file():
         pages, manifest = [directory], directory.parent / MANIFEST_FILE
@@ -53,10 +60,14 @@ def audit_command(directory: Path, data_dir: Path | None, min_unit_n: int | None
         raise InputError(f"{directory}: no .html pages to audit")
     foreign = FOREIGN_FILE.check_folder(directory) if directory.is_dir() else []
     report = audit_pages(pages, data_dir=data_dir, min_unit_n=min_unit_n, min_cell_n=min_cell_n,
-                         manifest=manifest if manifest.is_file() else None)
+                         manifest=manifest if manifest.is_file() else None, attack_seconds=attack_seconds,
+                         strict_attack=strict_attack)
     if foreign:
         report = dataclasses.replace(report, findings=[*foreign, *report.findings])
     click.echo(report.to_json() if as_json else report.text())
+    if report.warnings and not as_json:
+        click.echo(f"warning: {report.attack_summary()}:")
+        click.echo(report.warning_text())
     click.echo(report.summary(), err=True)
     if not report.ok:
         failing = sorted(str(p) for p in report.failing_files())

@@ -141,8 +141,9 @@ def untrue_unit_reasons(results: list[PageResult], min_unit_n: int, facts: DataF
 
 def inconsistent(results: list[PageResult]) -> list[Deferred]:
     """Every survey figure shown or hidden on more than one page: shown with different n,
-    hidden for different reasons, or shown on one page and hidden on another. Reported
-    on every page involved, once per figure."""
+    hidden for different reasons, or shown on one page and hidden on another; and one
+    hidden for different reasons on one page (:attr:`PageResult.reasons` joins them).
+    Reported on every page involved, once per figure."""
     shown: defaultdict[Key, list[tuple[Path, Ref, int]]] = defaultdict(list)
     hidden: defaultdict[Key, list[tuple[Path, Ref, str]]] = defaultdict(list)
     for r in results:
@@ -154,21 +155,25 @@ def inconsistent(results: list[PageResult]) -> list[Deferred]:
     for key in sorted(shown.keys() | hidden.keys()):
         seen = shown.get(key, [])
         blank = hidden.get(key, [])
-        if len(seen) + len(blank) < 2:
+        within = any("|" in reason for _, _, reason in blank)  # hidden for two reasons on one page
+        if len(seen) + len(blank) < 2 and not within:
             continue
         values = sorted({n for _, _, n in seen})
-        reasons = sorted({reason for _, _, reason in blank})
+        reasons = sorted({part for _, _, reason in blank for part in reason.split("|")})
         unit, wave, figure = key
         if len(values) > 1:
             problem = f"is shown with n = {', '.join(map(str, values))} on different pages"
         elif len(reasons) > 1:
             named = ", ".join(repr(r) if r in REASONS else f"{r!r} (not a reason)" for r in reasons)
-            problem = f"is hidden for different reasons on different pages ({named})"
+            where = "on one page" if len(seen) + len(blank) < 2 else "on different pages"
+            problem = f"is hidden for different reasons {where} ({named})"
         elif values and reasons:
             problem = f"is shown (n = {values[0]}) on one page and hidden ({reasons[0]!r}) on another"
         else:
             continue
-        message = f"{unit} {figure} (wave {wave}) {problem}: {len(seen) + len(blank)} pages must agree"
+        count = len(seen) + len(blank)
+        message = f"{unit} {figure} (wave {wave}) {problem}: " + (
+            f"{count} pages must agree" if count > 1 else "its elements must agree")
         out.extend((file, ref, "inconsistent", message) for file, ref, _ in seen)
         out.extend((file, ref, "inconsistent", message) for file, ref, _ in blank)
     return out

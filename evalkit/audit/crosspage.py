@@ -2,9 +2,11 @@
 
 :func:`small_units` finds survey results of units under ``min_unit_n`` (the data, or the
 pages' own respondent counts, decide a unit's size); :func:`recoverable` finds suppressed
-figures that are the difference of figures published elsewhere in the set (the algorithm
-is in :mod:`evalkit.audit`'s docstring). Both work on the pages' :class:`PageResult` and
-return :data:`Deferred` findings, whose elements are named once the set is checked.
+figures that are shown on another page or are the difference of a parent's figure and
+its children's (the algorithm is in :mod:`evalkit.audit`'s docstring; the
+integer-programming attack on every count of people is :mod:`evalkit.audit.attack`).
+Both work on the pages' :class:`PageResult` and return :data:`Deferred` findings, whose
+elements are named once the set is checked.
 """
 
 from __future__ import annotations
@@ -108,6 +110,9 @@ def recoverable(results: list[PageResult], settings: Settings, facts: DataFacts 
         unit, wave, figure = key
         flag(key, f"{unit} {figure} (wave {wave}) is suppressed on one page but shown with n={visible[key][0][1]} on another")
 
+    # The difference of the same figure between a parent and its children (every figure;
+    # counts of people are also attacked as a whole by :mod:`evalkit.audit.attack`, which
+    # the ``recoverable`` rule runs apart: its findings may only be reported).
     marked = marked_sizes(results)
     page_children = page_tree(results) if facts is None else {}
     for (parent, wave, figure), shown in sorted(visible.items()):

@@ -15,18 +15,26 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Final
 
-from evalkit.audit.findings import AuditReport, Finding, PageResult, sort_key
+from evalkit.audit.findings import AuditReport, Deferred, Finding, PageResult, sort_key
 from evalkit.audit.page import PageAudit
 from evalkit.audit.rules import REGISTRY, UNREADABLE
 from evalkit.audit.settings import (
     DataFacts,
     Settings,
+    check_seconds,
     known_bundle,
     load_data,
     page_settings,
     resolve,
 )
-from evalkit.audit.spec import BIG_SCRIPT, DEFAULT_MIN_CELL_N, DEFAULT_MIN_UNIT_N, SENTINEL, Ref
+from evalkit.audit.spec import (
+    BIG_SCRIPT,
+    DEFAULT_ATTACK_SECONDS,
+    DEFAULT_MIN_CELL_N,
+    DEFAULT_MIN_UNIT_N,
+    SENTINEL,
+    Ref,
+)
 from evalkit.audit.tokenizer import paths_at
 
 __all__ = ["audit_file", "audit_html", "audit_pages", "may_inline_bundle", "read_page"]
@@ -191,6 +199,8 @@ def audit_pages(
     min_cell_n: int | None = None,
     manifest: Path | None = None,
     workers: int | None = None,
+    attack_seconds: float = DEFAULT_ATTACK_SECONDS,
+    strict_attack: bool = False,
 ) -> AuditReport:
     """Audit a set of pages, each on its own and across the set.
 
@@ -209,6 +219,13 @@ def audit_pages(
         Processes to use; default one per core (at most 8) when there are more than 100
         pages. Workers are started with ``spawn``: a script that calls this must guard its
         entry point with ``if __name__ == "__main__":``.
+    attack_seconds
+        Time limit of the cross-page attack (``recoverable``); a hidden figure it cannot
+        settle in time is a finding.
+    strict_attack
+        Make the attack's findings findings. By default (False) they are the report's
+        ``warnings``: printed, but the report is ok and a batch publishes the pages. This
+        function alone decides (:func:`_combine`); the batch and the command pass it on.
 
     Raises
     ------
@@ -219,7 +236,8 @@ def audit_pages(
     unit_n, cell_n, data = resolve(data_dir=data_dir, min_unit_n=min_unit_n, min_cell_n=min_cell_n, manifest=manifest)
     facts = load_data(data) if data is not None else None
     files = [Path(p) for p in paths]
-    settings = page_settings(unit_n, cell_n, facts, known_bundle() if may_inline_bundle(files) else None)
+    settings = page_settings(unit_n, cell_n, facts, known_bundle() if may_inline_bundle(files) else None,
+                             check_seconds(attack_seconds), strict_attack=bool(strict_attack))
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(files) > _WORKER_THRESHOLD else 1
     if workers > 1 and len(files) > 1:
@@ -236,13 +254,25 @@ def _combine(results: list[PageResult], settings: Settings, facts: DataFacts | N
              data: Path | None, seconds: float, texts: Mapping[Path, str] | None = None) -> AuditReport:
     findings = [f for r in results for f in r.findings]
     deferred = [d for rule in REGISTRY.using("across") for d in rule.across(results, settings, facts)]
+    attacked = [d for rule in REGISTRY.using("attack") for d in rule.attack(results, settings, facts)]
+    # The one place that decides whether the attack's findings block (strict) or are
+    # only reported (the default until the data-side protector of issue 13 lands).
+    reported: list[Deferred] = []
+    if settings.strict_attack:
+        deferred += attacked
+    else:
+        reported = attacked
     by_file: defaultdict[Path, set[Ref]] = defaultdict(set)
-    for file, ref, _rule, _message in deferred:
+    for file, ref, _rule, _message in [*deferred, *reported]:
         by_file[file].add(ref)
     whole = {r.file for r in results if r.read_whole}
     elements = {file: _elements(file, refs, settings, (texts or {}).get(file), whole=file in whole)
                 for file, refs in by_file.items()}
-    findings += [Finding(file, elements[file][ref], rule, message, ref[2]) for file, ref, rule, message in deferred]
-    findings = sorted(set(findings), key=sort_key)
+
+    def named(found: list[Deferred]) -> list[Finding]:
+        return [Finding(file, elements[file][ref], rule, message, ref[2]) for file, ref, rule, message in found]
+
+    findings = sorted(set(findings + named(deferred)), key=sort_key)
+    warnings = sorted(set(named(reported)), key=sort_key)
     return AuditReport(findings, tuple(r.file for r in results), settings.min_unit_n, settings.min_cell_n,
-                       data, seconds)
+                       data, seconds, warnings=warnings)

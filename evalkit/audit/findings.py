@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.audit.spec import DEFAULT_MIN_CELL_N, DEFAULT_MIN_UNIT_N, Key, Ref
+from evalkit.audit.spec import (
+    DEFAULT_MIN_CELL_N,
+    DEFAULT_MIN_UNIT_N,
+    PINNED_PHRASE,
+    TAKES_PART,
+    Key,
+    Ref,
+)
 
-__all__ = ["AuditReport", "Deferred", "Finding", "PageResult", "sort_key"]
+__all__ = ["AuditReport", "Deferred", "Finding", "PageResult", "pinned_figures", "sort_key"]
+
+_PINNED = re.compile(r"^(.+) \(wave ([^)]+)\), [^:]*, " + re.escape(PINNED_PHRASE) + r": (\d+) ")
 
 
 @dataclass(frozen=True)
@@ -36,9 +46,27 @@ def sort_key(finding: Finding) -> tuple[str, int, str, str]:
     return (str(finding.file), finding.line or 0, finding.rule, finding.element)
 
 
+def pinned_figures(findings: list[Finding]) -> list[str]:
+    """The hidden figures the cross-page attack pins, once each (``<unit> <count> (wave
+    <w>) = <value>``), from its findings' messages.
+
+    >>> f = Finding(Path("a.html"), "td", "recoverable", "municipality:0301 respondents.leader (wave 2026), "
+    ...             "hidden as small, " + PINNED_PHRASE + ": 3 (through …)")
+    >>> pinned_figures([f, f])
+    ['municipality:0301 respondents.leader (wave 2026) = 3']
+    """
+    seen: dict[str, None] = {}
+    for f in findings:
+        m = _PINNED.match(f.message)
+        if m:
+            seen.setdefault(f"{m[1]} (wave {m[2]}) = {m[3]}", None)
+    return sorted(seen)
+
+
 @dataclass(frozen=True)
 class AuditReport:
-    """The audit of a set of pages: its findings and the settings it ran with."""
+    """The audit of a set of pages: its findings, the findings it only reports
+    (``warnings``) and the settings it ran with."""
 
     findings: list[Finding]
     files: tuple[Path, ...] = ()
@@ -47,11 +75,36 @@ class AuditReport:
     data_dir: Path | None = None
     seconds: float = field(default=0.0, compare=False)
     from_cache: bool = field(default=False, compare=False)
+    warnings: list[Finding] = field(default_factory=list)
+    """Findings that do not fail the audit: the cross-page attack's, unless it runs
+    strict (:attr:`~evalkit.audit.settings.Settings.strict_attack`). Printed; a batch
+    still publishes the pages."""
 
     @property
     def ok(self) -> bool:
-        """True when nothing was found."""
+        """True when nothing was found (warnings do not count)."""
         return not self.findings
+
+    def warning_text(self) -> str:
+        """The warnings, one line each as in :meth:`text` (empty when there are none)."""
+        return "\n".join(f.text() for f in self.warnings)
+
+    def attack_summary(self) -> str | None:
+        """One line on the warnings: the small figures the attack pins (``N small
+        figure(s) can be worked out exactly: …``) and its other findings; None when there
+        are no warnings."""
+        if not self.warnings:
+            return None
+        pinned = pinned_figures(self.warnings)
+        shown = ", ".join(pinned[:5]) + (f" and {len(pinned) - 5} more" if len(pinned) > 5 else "")
+        parts = [f"{len(pinned)} small figure(s) can be worked out exactly" + (f": {shown}" if pinned else "")]
+        other = {f.message for f in self.warnings if not _PINNED.match(f.message)
+                 and not f.message.startswith(TAKES_PART)}
+        if other:
+            parts.append(f"{len(other)} other finding(s) of the attack")
+        pages = len({f.file for f in self.warnings})
+        return (f"{'; '.join(parts)} (on {pages} page(s); reported only, not blocking — "
+                "--strict-attack makes them findings)")
 
     def failing_files(self) -> set[Path]:
         """The pages to keep aside (every page involved in a finding)."""
@@ -66,8 +119,9 @@ class AuditReport:
 
     def summary(self) -> str:
         pages = len(self.failing_files())
+        reported = f"; {len(self.warnings)} warning(s), reported only" if self.warnings else ""
         return (f"audit: {len(self.files)} page(s) in {self.seconds:.1f} s: "
-                f"{len(self.findings)} finding(s) in {pages} page(s)")
+                f"{len(self.findings)} finding(s) in {pages} page(s){reported}")
 
     def to_json(self) -> str:
         """The report as JSON (what :meth:`from_json` reads back)."""
@@ -79,14 +133,19 @@ class AuditReport:
             "seconds": round(self.seconds, 3),
             "files": [str(p) for p in self.files],
             "findings": [f.to_dict() for f in self.findings],
+            "warnings": [f.to_dict() for f in self.warnings],
         }, ensure_ascii=False, indent=1)
 
     @classmethod
     def from_json(cls, text: str, *, from_cache: bool = False) -> AuditReport:
         raw = json.loads(text)
+
+        def read(items: list[dict[str, Any]]) -> list[Finding]:
+            return [Finding(Path(f["file"]), f["element"], f["rule"], f["message"], f.get("line")) for f in items]
+
         return cls(
-            findings=[Finding(Path(f["file"]), f["element"], f["rule"], f["message"], f.get("line"))
-                      for f in raw["findings"]],
+            findings=read(raw["findings"]),
+            warnings=read(raw.get("warnings", [])),
             files=tuple(Path(p) for p in raw["files"]),
             min_unit_n=int(raw["min_unit_n"]),
             min_cell_n=int(raw["min_cell_n"]),
@@ -104,7 +163,10 @@ class PageResult:
     findings: list[Finding] = field(default_factory=list)
     visible: dict[Key, tuple[int, Ref]] = field(default_factory=dict)
     suppressed: dict[Key, Ref] = field(default_factory=dict)
-    reasons: dict[Key, str] = field(default_factory=dict)  # a suppressed key's data-suppressed, as written
+    reasons: dict[Key, str] = field(default_factory=dict)
+    """A suppressed key's ``data-suppressed`` (stripped, lower case); when the page hides
+    it for several reasons, all of them, sorted and joined by ``|`` (not a reason: the
+    ``inconsistent`` rule reports it, and the attacker reads no bounds from it)."""
     results: dict[tuple[str, str], tuple[int, Ref]] = field(default_factory=dict)
     respondents_all: dict[tuple[str, str], int | None] = field(default_factory=dict)
     largest_n: dict[tuple[str, str], int] = field(default_factory=dict)

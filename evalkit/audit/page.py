@@ -393,9 +393,12 @@ class PageAudit:
         if figure == "respondents.all":
             result.respondents_all.setdefault((unit, wave), mark.n)
         if mark.suppressed:
+            reason = (mark.raw_suppressed or "").strip().lower()
             if key not in result.suppressed:
                 result.suppressed[key] = self.ref(frame)
-                result.reasons[key] = (mark.raw_suppressed or "").strip().lower()
+                result.reasons[key] = reason
+            elif reason not in (given := result.reasons[key].split("|")):
+                result.reasons[key] = "|".join(sorted({*given, reason}))  # hidden for two reasons on one page
             return
         n = mark.n
         if n is None:

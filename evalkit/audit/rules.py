@@ -23,7 +23,10 @@ Hooks of one page (``page`` first):
 * ``chart_spec(content, chart, where)``, ``chart_rows(rows)`` — a chart spec; its parsed
   inline data (survey and team charts).
 
-Hook of a set of pages: ``across(results, settings, facts)`` returns cross-page findings.
+Hooks of a set of pages: ``across(results, settings, facts)`` returns cross-page
+findings; ``attack(results, settings, facts)`` returns those of the integer-programming
+attack, which the engine makes findings only when ``settings.strict_attack`` and
+otherwise reports as warnings (:func:`evalkit.audit.engine.audit_pages`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Final, Protocol
 
 from evalkit.audit import consistency
+from evalkit.audit.attack import attack as run_attack
 from evalkit.audit.crosspage import recoverable, small_units
 from evalkit.audit.findings import Deferred, Finding, PageResult
 from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows
@@ -183,6 +187,9 @@ class Rule:
         pass
 
     def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return []
+
+    def attack(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
         return []
 
     def check_folder(self, folder: Path) -> list[Finding]:
@@ -545,6 +552,9 @@ class Recoverable(Rule):
 
     def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
         return recoverable(results, settings, facts)
+
+    def attack(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
+        return run_attack(results, settings, facts)
 
 
 class Unreadable(Rule):

@@ -20,12 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.atomic import write_atomic
-from evalkit.audit.spec import DEFAULT_MIN_CELL_N, DEFAULT_MIN_UNIT_N, MIN_ID_LENGTH
+from evalkit.audit.spec import (
+    DEFAULT_ATTACK_SECONDS,
+    DEFAULT_MIN_CELL_N,
+    DEFAULT_MIN_UNIT_N,
+    MIN_ID_LENGTH,
+)
 from evalkit.errors import InputError, JobFailed
 
 __all__ = [
     "DataFacts",
     "Settings",
+    "check_seconds",
     "check_threshold",
     "id_pattern",
     "known_bundle",
@@ -45,6 +51,13 @@ class Settings:
     ids: frozenset[str] = frozenset()
     id_alphabet: frozenset[str] = frozenset()
     bundle: tuple[int, str] | None = None
+    attack_seconds: float = DEFAULT_ATTACK_SECONDS
+    """Time limit of the cross-page attack (:mod:`evalkit.audit.attack`); a hidden figure
+    it cannot settle in time is a finding."""
+    strict_attack: bool = False
+    """Are the attack's findings findings (``--strict-attack``)? By default they are only
+    reported (:attr:`AuditReport.warnings <evalkit.audit.findings.AuditReport>`), until
+    the data-side protector of issue 13 lands."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +235,14 @@ def resolve(
     return unit_n, cell_n, data
 
 
-def page_settings(unit_n: int, cell_n: int, facts: DataFacts | None, bundle: tuple[int, str] | None) -> Settings:
+def page_settings(unit_n: int, cell_n: int, facts: DataFacts | None, bundle: tuple[int, str] | None,
+                  attack_seconds: float = DEFAULT_ATTACK_SECONDS, *, strict_attack: bool = False) -> Settings:
     pattern, ids, alphabet = id_pattern(facts.ids) if facts is not None else (None, frozenset(), frozenset())
-    return Settings(unit_n, cell_n, pattern, ids, alphabet, bundle)
+    return Settings(unit_n, cell_n, pattern, ids, alphabet, bundle, attack_seconds, strict_attack)
+
+
+def check_seconds(value: object) -> float:
+    """A time limit in seconds (a positive number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise InputError(f"--attack-seconds: expected a positive number of seconds, got {value!r}")
+    return float(value)

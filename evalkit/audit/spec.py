@@ -17,6 +17,7 @@ __all__ = [
     "CHECKED_ATTRS",
     "CHILD_LEVEL",
     "CODE_CELL_CLASSES",
+    "DEFAULT_ATTACK_SECONDS",
     "DEFAULT_MIN_CELL_N",
     "DEFAULT_MIN_UNIT_N",
     "ESTIMATE_KEYS",
@@ -31,11 +32,13 @@ __all__ = [
     "NAMESPACES",
     "NETWORK_SCHEMES",
     "PARENT_LEVEL",
+    "PINNED_PHRASE",
     "PUBLISHED_NAMES",
     "PUBLISHED_SUFFIXES",
     "REASONS",
     "SENTINEL",
     "SOURCES",
+    "TAKES_PART",
     "URL_ATTRS",
     "URL_LIST_ATTRS",
     "Key",
@@ -44,6 +47,13 @@ __all__ = [
 
 DEFAULT_MIN_UNIT_N: Final = 10
 DEFAULT_MIN_CELL_N: Final = 5
+DEFAULT_ATTACK_SECONDS: Final = 300.0
+"""Default time limit (seconds) of the cross-page attack on a set of pages."""
+PINNED_PHRASE: Final = "can be worked out exactly from the published figures"
+"""What the attack's finding on a hidden figure it pins says, before the value
+(``<unit> <count> (wave <w>), <reason>, can be worked out exactly …: <value> (through …)``)."""
+TAKES_PART: Final = "figures on this page take part in working out"
+"""How the attack's finding on a page whose figures are part of a route begins."""
 MANIFEST_FILE: Final = "manifest.json"
 
 CODE_CELL_CLASSES: Final = frozenset({

@@ -35,9 +35,12 @@ from evalkit.errors import JobFailed
               help="Retries of a unit whose kernel failed to start.")
 @click.option("--progress/--no-progress", "progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--strict-attack", is_flag=True,
+              help="Keep aside every page in a finding of the audit's cross-page attack (a small figure that "
+                   "can be worked out exactly); by default the summary only warns of them.")
 def batch_command(params: Path, out: Path, work: Path | None, jobs: int | None, engine: str, executor: str,
                   scheduler: str | None, force: bool, pairs: tuple[tuple[str, str], ...], timeout: float,
-                  retries: int, progress: bool | None) -> None:
+                  retries: int, progress: bool | None, strict_attack: bool) -> None:
     """Render a dashboard for every unit of a batch file, plus index.html and manifest.json.
 
     The whole file is checked first; then the shared data work runs once into a prepared
@@ -48,7 +51,7 @@ def batch_command(params: Path, out: Path, work: Path | None, jobs: int | None, 
     code = run_batch_file(
         params, out=out, work=work, jobs=jobs, engine=engine,  # type: ignore[arg-type]
         executor=executor, scheduler=scheduler, force=force, overrides=pairs,  # type: ignore[arg-type]
-        timeout=timeout, retries=retries, progress=progress,
+        timeout=timeout, retries=retries, progress=progress, strict_attack=strict_attack,
     )
     if code:
         raise JobFailed("some units failed (see the summary above)")

@@ -45,11 +45,20 @@ AuditFindings = dict[Path, str]
 """Audited file → the audit's report for it (only failing files)."""
 
 
-def audit_set(paths: Sequence[Path], plan: BatchPlan, folders: WorkFolders, jobs: int) -> AuditFindings:
+WARNINGS_FILE = "audit-warnings.txt"
+"""In the work folder: every warning of the last audit (the attack's findings, reported only)."""
+
+
+def audit_set(paths: Sequence[Path], plan: BatchPlan, folders: WorkFolders, jobs: int, *,
+              strict_attack: bool = False, warned: list[str] | None = None) -> AuditFindings:
     """Audit a batch's whole set of pages (each page and across pages), with the audit's cache.
 
-    Returns the failing files with the lines of the report that concern them.
+    Returns the failing files with the lines of the report that concern them. The audit
+    decides what only warns (the cross-page attack's findings unless ``strict_attack``:
+    :func:`evalkit.audit.audit_pages`); ``warned`` receives its one-line summary, and the
+    warnings themselves go to ``WORK/audit-warnings.txt``.
     """
+    (folders.root / WARNINGS_FILE).unlink(missing_ok=True)
     if not paths:
         return {}
     # The audit's cache knows pages by path and content. Audit them under stable names
@@ -71,13 +80,24 @@ def audit_set(paths: Sequence[Path], plan: BatchPlan, folders: WorkFolders, jobs
         min_unit_n=plan.settings.get("min_unit_n"),
         min_cell_n=plan.settings.get("min_cell_n"),
         workers=jobs if len(paths) > 64 else 1,
+        strict_attack=strict_attack,
     )
+
+    def unlinked(text: str) -> str:
+        for link, path in linked.items():
+            text = text.replace(str(link), str(path))
+        return text
+
+    summary = report.attack_summary()
+    if summary is not None:
+        warnings_file = folders.root / WARNINGS_FILE
+        write_atomic(warnings_file, unlinked(report.warning_text()) + "\n")
+        if warned is not None:
+            warned.append(f"{summary}; every warning in {warnings_file}")
     failing = {Path(f).name for f in report.failing_files()}
     if not failing:
         return {}
-    text = report.text()
-    for link, path in linked.items():
-        text = text.replace(str(link), str(path))
+    text = unlinked(report.text())
     lines = text.splitlines()
     out: AuditFindings = {}
     for path in paths:
@@ -98,6 +118,8 @@ class Verdict:
     rejected_keys: set[str] = field(default_factory=set)
     index_changed: bool = False
     index_ok: bool = True
+    warnings: list[str] = field(default_factory=list)
+    """What the audit of the set as published only reports (see :func:`audit_set`)."""
 
     def publishes(self, key: str) -> bool:
         return key in self.ok_units and key not in self.rejected_keys
@@ -105,9 +127,10 @@ class Verdict:
 
 def audit_for_publishing(plan: BatchPlan, store: StoreState, planned: Sequence[Planned],
                          outcomes: dict[str, UnitOutcome], out: Path, folders: WorkFolders, jobs: int,
-                         notes: list[str]) -> Verdict:
+                         notes: list[str], *, strict_attack: bool = False) -> Verdict:
     """Audit the whole set as it would be published (new pages from staging, the others
-    from --out, and the index) and keep failing pages aside in the work folder."""
+    from --out, and the index) and keep failing pages aside in the work folder. The
+    audit's warnings on the set that is published are the verdict's ``warnings``."""
     verdict = Verdict({k for k, o in outcomes.items() if o.status == "ok"})
     staged_index = folders.staging / INDEX_FILE
     published_index = out / INDEX_FILE
@@ -122,7 +145,8 @@ def audit_for_publishing(plan: BatchPlan, store: StoreState, planned: Sequence[P
         to_audit += [out / p.unit.page for p in planned
                      if p.action == "unchanged" and (out / p.unit.page).is_file()]
         to_audit.append(staged_index if verdict.index_changed else published_index)
-        failing = audit_set(to_audit, plan, folders, jobs)
+        verdict.warnings = []
+        failing = audit_set(to_audit, plan, folders, jobs, strict_attack=strict_attack, warned=verdict.warnings)
         newly = [p for p in planned if p.unit.key in passing and folders.staging / p.unit.page in failing]
         for p in newly:
             _reject(folders, p.unit.page, failing[folders.staging / p.unit.page])
@@ -385,4 +409,4 @@ def _entries(planned: Sequence[Planned], outcomes: dict[str, UnitOutcome], rejec
     return entries
 
 
-__all__ = ["AuditFindings", "Verdict", "audit_for_publishing", "audit_set", "copy_into", "publish"]
+__all__ = ["WARNINGS_FILE", "AuditFindings", "Verdict", "audit_for_publishing", "audit_set", "copy_into", "publish"]

@@ -152,6 +152,7 @@ def run_batch(
     retries: int = DEFAULT_RETRIES,
     progress: bool | None = None,
     echo: Echo = _stderr,
+    strict_attack: bool = False,
 ) -> BatchResult:
     """Run a checked batch; see the module docstring. Raises :class:`InputError` for bad
     folders and :class:`JobFailed` when the output folder cannot be written."""
@@ -181,7 +182,8 @@ def run_batch(
             if p.action == "staged":
                 outcomes[p.unit.key] = UnitOutcome.from_json(folders.result_of(p.unit).read_text(encoding="utf-8"))
 
-        verdict = audit_for_publishing(plan, store, planned, outcomes, out, folders, jobs, notes)
+        verdict = audit_for_publishing(plan, store, planned, outcomes, out, folders, jobs, notes,
+                                       strict_attack=strict_attack)
         published, withdrawn = publish(plan, store, planned, outcomes, verdict, previous, out, folders)
 
     failed = [(k, o.error or "failed") for k, o in outcomes.items() if o.status == "failed"]
@@ -193,6 +195,7 @@ def run_batch(
         store_damage=store.damaged,
         seconds=time.perf_counter() - start, published=published, out=out, work=work, notes=notes,
         index_updated=verdict.index_changed and verdict.index_ok, withdrawn=withdrawn,
+        warnings=verdict.warnings,
     )
     echo(summary_text(result, engine=engine, jobs=jobs, executor=executor))
     return result
@@ -213,6 +216,7 @@ def run_batch_file(
     retries: int = DEFAULT_RETRIES,
     progress: bool | None = None,
     echo: Echo = _stderr,
+    strict_attack: bool = False,
 ) -> int:
     """Check and run a ``kind: batch`` file; returns the exit code (0, or 1 when a unit failed).
 
@@ -232,7 +236,7 @@ def run_batch_file(
     plan = load_batch_file_cached(path, overrides, cache=work_path / "checked-batch.json")
     result = run_batch(plan, out=out_path, work=work_path, jobs=jobs, engine=engine,
                        executor=executor, scheduler=scheduler, force=force, timeout=timeout, retries=retries,
-                       progress=progress, echo=echo)
+                       progress=progress, echo=echo, strict_attack=strict_attack)
     return result.exit_code
 
 

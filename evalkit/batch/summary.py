@@ -28,6 +28,9 @@ class BatchResult:
     store_damage: tuple[str, ...] = ()
     index_updated: bool = False
     withdrawn: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the audit only reports (the cross-page attack's findings, unless
+    ``--strict-attack``): printed, never a reason to withhold a page or to fail."""
 
     @property
     def exit_code(self) -> int:
@@ -67,6 +70,8 @@ def summary_text(result: BatchResult, *, engine: str, jobs: int, executor: str) 
         lines.append(f"  REJECTED {key}: {why} (see {result.work / 'rejected'})")
     for note in result.notes:
         lines.append(f"  note: {note}")
+    for warning in result.warnings:
+        lines.append(f"  WARNING: {warning}")
     return "\n".join(lines)
 
 
