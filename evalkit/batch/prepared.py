@@ -143,7 +143,7 @@ def store_checksums(folder: Path) -> dict[str, str]:
 def _damage(folder: Path, recorded: object) -> list[str]:
     """The store's files that do not match the checksums written with them."""
     if not isinstance(recorded, dict) or not recorded:
-        return ["its checksums are missing"]
+        return ["its checksums are unreadable"]
     out = []
     for name, digest in sorted(recorded.items()):
         path = folder / str(name)
@@ -168,9 +168,9 @@ def _current_store(plan: BatchPlan, work: Path) -> tuple[str, dict[str, str] | N
     current = store_settings(work / STORE_DIR).get("input_hash")
     raw = _read_digests_file(work / DIGESTS_FILE) if current == input_hash else None
     digests = _digests_for(raw, input_hash)
-    if digests is None or not wanted <= set(digests):
-        return input_hash, None, []
-    damage = _damage(work / STORE_DIR, raw.get("files") if raw else None)
+    if digests is None or not wanted <= set(digests) or raw is None or "files" not in raw:
+        return input_hash, None, []  # out of date (a store written before checksums were is rebuilt too)
+    damage = _damage(work / STORE_DIR, raw["files"])
     return input_hash, (None if damage else digests), damage
 
 
