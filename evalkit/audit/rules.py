@@ -45,10 +45,8 @@ from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import (
     ESTIMATE_KEYS,
-    LOCAL_SCHEMES,
     MARK_ATTRS,
     NAMESPACES,
-    NETWORK_SCHEMES,
     PUBLISHED_NAMES,
     PUBLISHED_SUFFIXES,
     REASONS,
@@ -56,6 +54,7 @@ from evalkit.audit.spec import (
     URL_ATTRS,
     URL_LIST_ATTRS,
     Ref,
+    is_network,
 )
 from evalkit.audit.tokenizer import unescape
 
@@ -74,8 +73,6 @@ _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _SVG_TEXT = re.compile(r"<text\b[^>]*>([^<]*)</text>")
 _N_LABEL = re.compile(r"\bn\s*=\s*(\d+)")
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
-_URL_CLEAN = re.compile(r"[\t\n\r\x00-\x1f]")
 _CSS_URL = re.compile(
     r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*?))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I
 )
@@ -120,27 +117,6 @@ class ChartRows:
     where: Ref
     spec: Any = None
     error: str | None = None
-
-
-def is_network(url: str) -> bool:
-    """Does ``url`` reach another host? (Relative, fragment and data URLs do not.)
-
-    Examples
-    --------
-    >>> [is_network(u) for u in ("https://x.no/a.js", "//cdn.x/a", "evalkit-charts.js", "#top", "data:,x")]
-    [True, True, False, False, False]
-    """
-    u = _URL_CLEAN.sub("", url).strip().replace("\\", "/").lower()
-    m = _SCHEME.match(u)
-    if m:
-        scheme = m.group(1)
-        if scheme in NETWORK_SCHEMES:
-            return True
-        if scheme in LOCAL_SCHEMES:
-            return False
-        rest = u[m.end():]
-        return rest.startswith("//") and len(rest) > 2
-    return u.startswith("//") and len(u) > 2 and u[2] != "/"
 
 
 class Rule:

@@ -7,6 +7,7 @@ may reach another host, and the two location types (:data:`Key`, :data:`Ref`).
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from evalkit.units import CHILD_LEVEL, PARENT_LEVEL
@@ -43,6 +44,7 @@ __all__ = [
     "URL_LIST_ATTRS",
     "Key",
     "Ref",
+    "is_network",
 ]
 
 DEFAULT_MIN_UNIT_N: Final = 10
@@ -95,6 +97,30 @@ JS_TYPES: Final = frozenset({
 })
 NETWORK_SCHEMES: Final = frozenset({"http", "https", "ftp", "ftps", "ws", "wss"})
 LOCAL_SCHEMES: Final = frozenset({"data", "blob", "javascript", "mailto", "tel", "about", "urn", "file", "sms"})
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_URL_CLEAN = re.compile(r"[\t\n\r\x00-\x1f]")
+
+
+def is_network(url: str) -> bool:
+    """Does ``url`` reach another host? (Relative, fragment and data URLs do not.)
+
+    Examples
+    --------
+    >>> [is_network(u) for u in ("https://x.no/a.js", "//cdn.x/a", "evalkit-charts.js", "#top", "data:,x")]
+    [True, True, False, False, False]
+    """
+    u = _URL_CLEAN.sub("", url).strip().replace("\\", "/").lower()
+    m = _SCHEME.match(u)
+    if m:
+        scheme = m.group(1)
+        if scheme in NETWORK_SCHEMES:
+            return True
+        if scheme in LOCAL_SCHEMES:
+            return False
+        rest = u[m.end():]
+        return rest.startswith("//") and len(rest) > 2
+    return u.startswith("//") and len(u) > 2 and u[2] != "/"
+
 NAMESPACES: Final = frozenset({
     "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink", "http://www.w3.org/1999/xhtml",
     "http://www.w3.org/1998/Math/MathML", "http://www.w3.org/XML/1998/namespace",
