@@ -31,7 +31,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csgraph
 
-__all__ = ["Attack", "Inconsistent", "Problem", "pinned"]
+__all__ = ["Attack", "Inconsistent", "Problem", "implied_bounds", "pinned"]
 
 CAP: Final = 1_000_000
 """Hidden cells without an upper bound are capped here during the search (counts of
@@ -308,6 +308,28 @@ def _propagate(a_eq: sparse.csr_matrix, value: FloatArray, known: npt.NDArray[np
         value[which] = found
         derived[which] = True
         now[which] = True
+
+
+def implied_bounds(problem: Problem) -> tuple[FloatArray, FloatArray]:
+    """Bounds every integer solution keeps, for every cell (a published one: its value):
+    the relations' interval propagation (:func:`_tighten`), sound and cheap next to a
+    solve. Upper bounds are capped at :data:`CAP`. A lower bound above an upper bound
+    means the published values admit no solution.
+
+    Examples
+    --------
+    >>> p = Problem()
+    >>> p.sum_of(p.cell("all", value=10), [p.cell("a", value=6), p.cell("b", lower=1, upper=4), p.cell("c")])
+    >>> lo, hi = implied_bounds(p)
+    >>> [(float(lo[i]), float(hi[i])) for i in (2, 3)]
+    [(1.0, 4.0), (0.0, 3.0)]
+    """
+    a_eq, a_le = problem.matrices()
+    value = np.asarray(problem.value, dtype=float)
+    known = ~np.isnan(value)
+    lo = np.where(known, value, np.asarray(problem.lower, dtype=float))
+    hi = np.where(known, value, np.minimum(np.asarray(problem.upper, dtype=float), CAP))
+    return _tighten(a_eq, np.zeros(a_eq.shape[0]), a_le, np.zeros(a_le.shape[0]), lo, hi, rounds=100)
 
 
 def _tighten(eq: sparse.csr_matrix, eq_rhs: FloatArray, le: sparse.csr_matrix, le_rhs: FloatArray,

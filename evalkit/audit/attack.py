@@ -50,10 +50,10 @@ from evalkit.audit.cells import GROUPS, SIDES, Cell, Kind, cell_kind, family, re
 from evalkit.audit.findings import Deferred, PageResult
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import CHILD_LEVEL, PARENT_LEVEL, PINNED_PHRASE, TAKES_PART, Ref
-from evalkit.disclosure import CAP, Attack, Inconsistent, Problem, pinned
+from evalkit.disclosure import CAP, Attack, Inconsistent, Problem, implied_bounds, pinned
 from evalkit.schema import ROLES
 
-__all__ = ["Model", "attack", "build", "propagate", "recover"]
+__all__ = ["Model", "attack", "build", "recover"]
 
 @dataclass
 class Model:
@@ -307,55 +307,13 @@ def _name(cell: Cell) -> str:
     return f"{unit} {what}"
 
 
-def propagate(model: Model, rounds: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds every integer solution keeps (interval propagation over the sums and the
-    at-most relations, rounded to whole numbers): sound, and cheap next to a solve."""
-    p = model.problem
-    value = np.asarray(p.value, dtype=float)
-    known = ~np.isnan(value)
-    lo = np.where(known, value, np.asarray(p.lower, dtype=float))
-    hi = np.where(known, value, np.asarray(p.upper, dtype=float))
-    rows = np.repeat(np.arange(len(model.relations)), [1 + len(parts) for _t, parts in model.relations])
-    cols = np.fromiter((c for t, parts in model.relations for c in (t, *parts)), dtype=np.int64, count=len(rows))
-    sign = np.concatenate([np.r_[1.0, -np.ones(len(parts))] for _t, parts in model.relations]) if len(rows) else \
-        np.zeros(0)
-    le = np.asarray(model.at_most, dtype=np.int64).reshape(-1, 2)
-    n_rows = len(model.relations)
-    for _ in range(rounds):
-        before_lo, before_hi = lo.copy(), hi.copy()
-        if len(rows):
-            # term bounds of each entry: sign * x in [t_min, t_max]
-            t_max = np.where(sign > 0, hi[cols], -lo[cols])
-            t_min = np.where(sign > 0, lo[cols], -hi[cols])
-            inf_max = np.isinf(t_max)
-            inf_min = np.isinf(t_min)
-            sum_max = np.bincount(rows, np.where(inf_max, 0.0, t_max), n_rows)
-            sum_min = np.bincount(rows, np.where(inf_min, 0.0, t_min), n_rows)
-            n_inf_max = np.bincount(rows, inf_max, n_rows)
-            n_inf_min = np.bincount(rows, inf_min, n_rows)
-            others_max = np.where(n_inf_max[rows] - inf_max > 0, np.inf, sum_max[rows] - np.where(inf_max, 0.0, t_max))
-            others_min = np.where(n_inf_min[rows] - inf_min > 0, -np.inf,
-                                  sum_min[rows] - np.where(inf_min, 0.0, t_min))
-            # sign * x = -(others): x in [-others_max, -others_min] (sign +1) or [others_min, others_max]
-            new_lo = np.where(sign > 0, -others_max, others_min)
-            new_hi = np.where(sign > 0, -others_min, others_max)
-            np.maximum.at(lo, cols, np.ceil(new_lo - 1e-9))
-            np.minimum.at(hi, cols, np.floor(new_hi + 1e-9))
-        if len(le):
-            np.minimum.at(hi, le[:, 0], hi[le[:, 1]])
-            np.maximum.at(lo, le[:, 1], lo[le[:, 0]])
-        if np.array_equal(before_lo, lo) and np.array_equal(before_hi, hi):
-            break
-    return lo, hi
-
-
 def _targets(model: Model, settings: Settings) -> tuple[list[int], dict[int, int]]:
     """Hidden counts of people that could be small — not remainders or sums of sides, not
-    hidden as ``protect``, with bounds (:func:`propagate`) that allow 1…min_cell_n−1 or a
+    hidden as ``protect``, with bounds (:func:`~evalkit.disclosure.implied_bounds`) that allow 1…min_cell_n−1 or a
     ``small`` reason — split into those the bounds leave open (for the solver) and those they
     pin already (number → value)."""
     p = model.problem
-    lo, hi = propagate(model)
+    lo, hi = implied_bounds(model.program())
     if (lo > hi).any():
         i = int(np.flatnonzero(lo > hi)[0])
         raise Inconsistent(f"{_name(_keys(p)[i])} (wave {_keys(p)[i][1]}) has no possible value")
