@@ -7,6 +7,7 @@ traceback only with ``evalkit --debug ...``).
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -95,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cli.main(args=args, prog_name="evalkit", standalone_mode=False)
     except click.exceptions.Abort:
+        # A second Ctrl-C (or the first reaching a clean-up step late) must not turn the
+        # one line below into a traceback: the clean-up that follows is short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         click.echo("evalkit: interrupted", err=True)
         return 130
     except click.exceptions.Exit as exc:

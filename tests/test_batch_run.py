@@ -23,6 +23,7 @@ from typing import Any
 
 import nbformat
 import polars as pl
+import psutil
 import pytest
 
 import evalkit.batch.publish as publish
@@ -384,3 +385,35 @@ def test_a_cold_batch_warms_its_fork_server_while_the_store_is_built(
     assert alone.code == 0, alone.text
     assert normalised((tmp_path / "alone" / "municipality-0301.html").read_text(encoding="utf-8")) == \
         normalised((out / "municipality-0301.html").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("executor", "moment"), [("local", "warm-up"), ("local", "first page"),
+                                                  ("local", "later pages"), ("dask", "first page")])
+def test_ctrl_c_in_a_terminal_ends_every_process_with_one_line(tmp_path: Path, executor: str, moment: str) -> None:
+    """Ctrl-C in a terminal signals the whole foreground process group — the batch, its
+    fork server, the units and the drawing processes: exit 130, and stderr says
+    "interrupted" once, with no worker's traceback (issue 14, item 6)."""
+    out, work = tmp_path / "site", tmp_path / "work"
+    batch = batch_file(tmp_path, municipalities='["0301", 1108, 3201, 1103, 1505, 1506]', networks=None)
+    command = [sys.executable, "-m", "evalkit.cli", "batch", str(batch), "--out", str(out), "--work", str(work),
+               "--jobs", "2", "--no-progress", "--executor", executor]
+    # A process group of its own, as a terminal's job is, with SIGINT's default action.
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.time() + 300
+    if moment == "warm-up":
+        time.sleep(1.5)
+    else:
+        wanted = 1 if moment == "first page" else 3
+        while time.time() < deadline and len(list((work / "results").glob("*.json"))) < wanted:
+            time.sleep(0.05)
+    family = psutil.Process(proc.pid).children(recursive=True)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines == ["evalkit: interrupted"], err
+    # The fork server and the drawing processes (a session of their own) follow within a second or two.
+    _gone, alive = psutil.wait_procs(family, timeout=5)
+    assert not alive, f"processes left behind: {[p.cmdline() for p in alive]}"

@@ -248,6 +248,11 @@ def _warm() -> None:
 
 
 if os.environ.get(FORK_SERVER_ENV) == "1":
+    # Ctrl-C belongs to the batch's own process, which kills the units it started and says
+    # "interrupted" once. The fork server ignores SIGINT only after its warm-up, so ignore
+    # it from here: the warm-up and every unit forked from this server (they inherit it)
+    # then never print a traceback of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _warm()  # only in the fork server (not when a test run imports every module for doctests)
 if polars_pool_started():  # pragma: no cover - a bug in the warm-up above
     UNSAFE = True

@@ -12,6 +12,7 @@ Without ``scheduler``, a local cluster with ``jobs`` single-threaded workers is 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -84,9 +85,17 @@ def run_on_dask(
         except OSError as exc:
             raise InputError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     else:
-        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call,unused-ignore]
-                               dashboard_address=None)
-        client = Client(cluster)  # type: ignore[no-untyped-call,unused-ignore]
+        # Ctrl-C is the batch's: the cluster's processes start with SIGINT ignored (they
+        # inherit it; the batch closes them) — a Ctrl-C in the second or two the cluster
+        # takes to start is lost, the next one counts. Dask's own warnings (tasks
+        # cancelled, workers stopped) are not the reader's business: a unit that fails says so.
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call,unused-ignore]
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster)  # type: ignore[no-untyped-call,unused-ignore]
+        finally:
+            signal.signal(signal.SIGINT, handler)
     bar = TqdmProgress(len(tasks), enabled=progress)
     results: dict[str, UnitOutcome] = {}
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,9 @@ def start(processes: int | None = None) -> None:
     addresses = [str(folder / str(i)) for i in range(processes or os.cpu_count() or 1)]
     for address in addresses:
         code = f"from evalkit.batch.svgserver import serve; serve({address!r}, {os.getpid()})"
-        subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
+        # Its own session: a Ctrl-C in the terminal is the batch's to handle (it ends the
+        # fork server, and the drawing processes follow it quietly).
+        subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, start_new_session=True)
     os.environ[SVG_SERVER_ENV] = os.pathsep.join(addresses)
 
 
@@ -54,14 +57,18 @@ def _handle(conn: Connection) -> None:
                 return
             try:
                 with _lock:
-                    svg = vl_draw(spec, lang)
-                conn.send(("ok", svg))
+                    reply = ("ok", vl_draw(spec, lang))
             except Exception as exc:
-                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+                reply = ("error", f"{type(exc).__name__}: {exc}")
+            try:
+                conn.send(reply)
+            except OSError:  # the unit is gone (killed by a Ctrl-C or its time limit)
+                return
 
 
 def serve(address: str, parent: int) -> None:
     """The drawing process: warm vl-convert, then draw until ``parent`` is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from evalkit.render import vl_draw
 
     vl_draw({"mark": "point", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "quantitative"}}},
