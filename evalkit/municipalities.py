@@ -44,6 +44,7 @@ __all__ = [
     "lookup",
     "normalise",
     "resolve",
+    "successors",
 ]
 
 DATA_FILE = "data/municipalities.csv"
@@ -60,6 +61,7 @@ class Municipality:
     official_name: str  # Statistics Norway's full name, e.g. "Guovdageaidnu - Kautokeino"
     county_number: str
     county_name: str
+    valid_from: int | None  # first year of the number; None: before 2018
 
     @property
     def other_names(self) -> tuple[str, ...]:
@@ -183,7 +185,7 @@ def _register() -> _Register:
             raise RuntimeError(f"{DATA_FILE}: number {number!r} is not four digits or appears twice")
         fields = (number, row["name"], row["official_name"], row["county_number"], row["county_name"])
         if not row["valid_to"]:
-            current[number] = Municipality(*fields)
+            current[number] = Municipality(*fields, _year(row["valid_from"]))
         else:
             former[number] = FormerNumber(*fields, _year(row["valid_from"]), int(row["valid_to"]),
                                           tuple(row["current"].split()))
@@ -230,6 +232,11 @@ def former(number: str) -> FormerNumber | None:
     return _register().former.get(key) if key is not None else None
 
 
+def successors(old: FormerNumber) -> tuple[Municipality, ...]:
+    """Today's municipalities for an old number's area (two or more: it was split)."""
+    return tuple(_register().current[n] for n in old.current)
+
+
 def resolve(number: str) -> Resolution:
     """Today's municipality for a number valid today or in 2018–2023.
 
@@ -263,7 +270,7 @@ def resolve(number: str) -> Resolution:
         raise UnknownNumberError(
             f"{key} is not the number of a Norwegian municipality of today or of 2018–2023", key
         )
-    candidates = tuple(register.current[n] for n in old.current)
+    candidates = successors(old)
     if old.split:
         raise SplitNumberError(old, candidates)
     return Resolution(key, candidates[0], old)
