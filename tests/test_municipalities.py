@@ -325,5 +325,7 @@ def test_the_built_package_carries_the_register(tmp_path: Path) -> None:
     (wheel,) = (tmp_path / "dist").glob("evalkit-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         shipped = archive.read(f"evalkit/{register.DATA_FILE}")
+        source = archive.read("evalkit/data/municipalities.source.md")
     assert shipped == (ROOT / "evalkit" / register.DATA_FILE).read_bytes()
+    assert source == (ROOT / "evalkit" / "data" / "municipalities.source.md").read_bytes()
     assert b"# Retrieved: 2026-12-02" in shipped and b"classification 131" in shipped
