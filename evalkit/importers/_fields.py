@@ -12,6 +12,7 @@ from typing import Final
 
 import polars as pl
 
+from evalkit import municipalities as register
 from evalkit.canonical import Reference
 from evalkit.errors import InputError
 from evalkit.instrument import Instrument
@@ -26,6 +27,7 @@ OUT_OF_RANGE: Final = "value out of range"
 DUPLICATE_ID: Final = "duplicate respondent id"
 DUPLICATE_TEAM: Final = "duplicate team answer"
 UNKNOWN_MUNICIPALITY: Final = "unknown municipality number"
+SPLIT_MUNICIPALITY: Final = "split municipality number"
 MISSING_VALUE: Final = "missing value"
 NOT_A_NUMBER: Final = "not a number"
 
@@ -178,6 +180,7 @@ class Context:
     instrument: Instrument
     rejector: Rejector
     register: dict[str, TeamEntry]
+    notes: list[str] = field(default_factory=list)  # for the summary (old numbers converted)
 
 
 def categorical(
@@ -225,12 +228,67 @@ def categorical(
     return frame.with_columns(pl.when(ok).then(pl.col(name)).alias(name))
 
 
+@dataclass(frozen=True)
+class _OldNumbers:
+    """What the municipality register says of old numbers, against one reference table.
+
+    A number the reference table lists as valid today (``valid_to`` empty) is taken as it
+    is, whatever the register says (an evaluation's own or made-up numbers). Otherwise an
+    old number is converted to today's number if the reference table has it, refused if
+    it was split, and explained in the message if it stays unknown.
+    """
+
+    convert: dict[str, str]  # old number -> today's number
+    split: dict[str, str]  # old number -> why it is refused (the candidates)
+    hints: dict[str, str]  # old number -> what it is today (for an unknown number's message)
+
+    @classmethod
+    def of(cls, municipalities: pl.DataFrame) -> _OldNumbers:
+        listed = set(municipalities.get_column("municipality_id").to_list())
+        today = set(municipalities.filter(pl.col("valid_to").is_null()).get_column("municipality_id").to_list())
+        convert, split, hints = {}, {}, {}
+        for old in register.former_numbers():
+            if old.number in today:
+                continue
+            now = register.successors(old)
+            if old.split:
+                split[old.number] = register.split_message(old, now)
+            elif now[0].number in listed:
+                convert[old.number] = now[0].number
+            elif old.number not in listed:
+                hints[old.number] = f"{old.describe()} is {now[0]} today"
+        return cls(convert, split, hints)
+
+
+def _converted(frame: pl.DataFrame, col: str, convert: dict[str, str], ctx: Context) -> pl.DataFrame:
+    """Old numbers -> today's, with one note per file and number."""
+    mid = pl.col("municipality_id")
+    frame = frame.with_columns(mid.replace_strict(convert, default=None, return_dtype=pl.String).alias("_today"))
+    done = (
+        frame.filter(pl.col("_today").is_not_null())
+        .group_by(FILE, "municipality_id", maintain_order=True)
+        .agg(pl.len().alias("n"), pl.col(ROW).min().alias("first"))
+    )
+    for file, old, n, first in done.iter_rows():
+        resolution = register.resolve(old)
+        rows = f"row {first}" if n == 1 else f"{n} rows (the first is row {first})"
+        ctx.notes.append(f"{file}, column {col!r}: {resolution.note}: read as {resolution.number} in {rows}")
+    return frame.with_columns(pl.coalesce("_today", mid).alias("municipality_id")).drop("_today")
+
+
 def _municipality(frame: pl.DataFrame, spec: FieldSpec, labels: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     known = ctx.reference.municipalities.get_column("municipality_id").unique().to_list()
+    old = _OldNumbers.of(ctx.reference.municipalities)
     if spec.value is not None:
         value = spec.value.zfill(4) if spec.value.isdigit() else spec.value
+        if value in old.convert:
+            ctx.notes.append(f"mapping: municipality {spec.value!r}: {register.resolve(value).note}: read as "
+                             f"{old.convert[value]}")
+            value = old.convert[value]
         if value not in known:
-            raise InputError(f"mapping: municipality {spec.value!r} is not in the reference municipalities")
+            why = old.split.get(value) or old.hints.get(value)
+            raise InputError(f"mapping: municipality {spec.value!r} is not in the reference municipalities"
+                             + (f"; {why}" if why else ""))
         return frame.with_columns(pl.lit(value, pl.String).alias("municipality_id"))
     assert spec.column is not None
     col = spec.column
@@ -242,15 +300,20 @@ def _municipality(frame: pl.DataFrame, spec: FieldSpec, labels: pl.DataFrame, ct
     as_number = pl.when(digits.str.contains(r"^\d{1,4}$")).then(digits.str.zfill(4))
     mapped = norm_key(raw).replace_strict(lookup, default=None, return_dtype=pl.String) if lookup else pl.lit(None, pl.String)
     frame = frame.with_columns(pl.coalesce(mapped, as_number).alias("municipality_id"))
+    frame = _converted(frame, col, old.convert, ctx)
     frame = frame.with_columns(
         pl.when(pl.col("municipality_id").str.contains(r"^\d{4}$")).then(pl.col("municipality_id")).alias("_unit")
     )
+    split = pl.col("municipality_id").replace_strict(old.split, default=None, return_dtype=pl.String)
+    hint = pl.col("municipality_id").replace_strict(old.hints, default=None, return_dtype=pl.String)
+    ctx.rejector.add(frame, split.is_not_null(), col, raw, pl.format("{}: {}", pl.lit(SPLIT_MUNICIPALITY), split))
     ok = pl.col("municipality_id").is_in(pl.Series(known, dtype=pl.String).implode()).fill_null(False)
     ctx.rejector.add(
-        frame, raw.is_not_null() & ~ok, col, raw,
+        frame, raw.is_not_null() & ~ok & split.is_null(), col, raw,
         pl.format(
-            "{}: {} is not a municipality number in the reference table (expected a 4-digit number such as 0301)",
+            "{}: {} is not a municipality number in the reference table (expected a 4-digit number such as 0301){}",
             pl.lit(UNKNOWN_MUNICIPALITY), pl.col("municipality_id").fill_null(raw),
+            pl.when(hint.is_not_null()).then(pl.format("; {}", hint)).otherwise(pl.lit("")),
         ),
     )
     ctx.rejector.add(frame, raw.is_null(), col, raw, f"{MISSING_VALUE}: expected a municipality number")

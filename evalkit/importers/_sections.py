@@ -48,6 +48,7 @@ class SectionStats:
     rejected: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
     unused_columns: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. old municipality numbers converted
 
 
 # --------------------------------------------------------------------------- sections
@@ -153,7 +154,7 @@ def member_survey(
         require_columns(export, required, "member")
     labels = _labels(exports)
     frame = _combine(exports)
-    start = len(ctx.rejector.parts)
+    start, first_note = len(ctx.rejector.parts), len(ctx.notes)
     frame = common_fields(frame, section, labels, ctx, "member")
     frame = categorical(frame, section.role, "role", labels, ctx, defaults=ROLE_LABELS, allowed=ROLES,
                          identity=False, what="role")
@@ -217,6 +218,7 @@ def member_survey(
                               pl.col("_team_label").alias("name"), *_source_columns(section))
     used = {section.respondent_id, *required.values(), *section.free_text, *section.ignore}
     stats = _stats("member", exports, frame, section_rej, used)
+    stats.notes.extend(ctx.notes[first_note:])
     ft = _free_text(frame, section.free_text, "respondent_id")
     return respondents, answers, statics, stats, ft
 
@@ -232,7 +234,7 @@ def team_survey(exports: list[Export], section: TeamSurvey, ctx: Context) -> tup
         require_columns(export, required, "team")
     labels = _labels(exports)
     frame = _combine(exports)
-    start = len(ctx.rejector.parts)
+    start, first_note = len(ctx.rejector.parts), len(ctx.notes)
     frame = common_fields(frame, section, labels, ctx, "team")
     if section.name is not None:
         if section.name.value is not None:
@@ -291,6 +293,7 @@ def team_survey(exports: list[Export], section: TeamSurvey, ctx: Context) -> tup
                               *_source_columns(section))
     used = {*required.values(), *section.free_text, *section.ignore}
     stats = _stats("team", exports, frame, section_rej, used)
+    stats.notes.extend(ctx.notes[first_note:])
     return rows, statics, stats, _free_text(frame, section.free_text, "team_id")
 
 

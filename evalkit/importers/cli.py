@@ -26,6 +26,8 @@ def summary(result: ImportResult) -> str:
             lines.append(f"  rejected, {reason}: {n}")
         for source, cols in s.unused_columns.items():
             lines.append(f"  note: {source}: column(s) not in the mapping, left out: {', '.join(cols)}")
+        for note in s.notes:
+            lines.append(f"  note: {note}")
     rej = result.data.rejections
     for r in rej.head(_SHOWN_REJECTIONS).iter_rows(named=True):
         lines.append(f"{r['file']}, row {r['row']}, column {r['column']!r}: value {r['value']!r}: {r['reason']}")
