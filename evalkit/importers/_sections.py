@@ -48,6 +48,7 @@ class SectionStats:
     rejected: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
     unused_columns: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- sections

@@ -18,17 +18,22 @@ def summary(result: ImportResult) -> str:
     """The lines ``evalkit validate`` prints: counts per survey and reason, first rejections."""
     lines = []
     for s in result.stats:
-        lines.append(
-            f"{s.section} survey ({len(s.files)} file{'s' if len(s.files) != 1 else ''}): "
-            f"{s.rows_read} rows read, {s.accepted} accepted, {s.rejected} rejected"
-        )
+        if s.section in ("measures", "progress"):
+            # a row is one team's measure (or one assessor's score) in one month
+            head = f"{s.section} ({len(s.files)} sheet{'s' if len(s.files) != 1 else ''})"
+        else:
+            head = f"{s.section} survey ({len(s.files)} file{'s' if len(s.files) != 1 else ''})"
+        lines.append(f"{head}: {s.rows_read} rows read, {s.accepted} accepted, {s.rejected} rejected")
         for reason, n in s.by_reason.items():
             lines.append(f"  rejected, {reason}: {n}")
         for source, cols in s.unused_columns.items():
             lines.append(f"  note: {source}: column(s) not in the mapping, left out: {', '.join(cols)}")
+        lines.extend(f"  note: {note}" for note in s.notes)
     rej = result.data.rejections
     for r in rej.head(_SHOWN_REJECTIONS).iter_rows(named=True):
-        lines.append(f"{r['file']}, row {r['row']}, column {r['column']!r}: value {r['value']!r}: {r['reason']}")
+        where = "".join((r["file"], f", row {r['row']}" if r["row"] is not None else "",
+                         f", column {r['column']!r}" if r["column"] is not None else ""))
+        lines.append(f"{where}: value {r['value']!r}: {r['reason']}")
     if rej.height > _SHOWN_REJECTIONS:
         lines.append(f"… and {rej.height - _SHOWN_REJECTIONS} more (see rejections.parquet)")
     return "\n".join(lines)
@@ -73,5 +78,6 @@ def validate_command(
     d = result.data
     click.echo(
         f"wrote {out}: respondents {d.respondents.height}, answers {d.answers.height}, "
-        f"teams {d.teams.height}, rejections {n_rejected}"
+        f"teams {d.teams.height}, measures {d.measures.height}, progress {d.progress.height}, "
+        f"rejections {n_rejected}"
     )
