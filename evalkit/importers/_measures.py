@@ -159,7 +159,8 @@ def _unknown(found_candidates: tuple[str, ...], raw: str, what: str, lookup: Loo
 # --------------------------------------------------------------------------- resolution
 
 
-def resolve_teams(cells: pl.DataFrame, teams: Teams, problems: Problems) -> pl.DataFrame:
+def resolve_teams(cells: pl.DataFrame, teams: Teams) -> pl.DataFrame:
+    """``team_id`` (or ``_team_problem``), the rejections' ``unit``, and ``src`` begun."""
     distinct = cells.select("team_raw", "team_in").unique()
     rows: list[tuple[str | None, str, str | None, str | None]] = []
     for raw, how in distinct.iter_rows():
@@ -177,7 +178,6 @@ def resolve_teams(cells: pl.DataFrame, teams: Teams, problems: Problems) -> pl.D
         pl.col("team_id").replace_strict(teams.municipality, default=None, return_dtype=pl.String).alias("unit"),
         (pl.col("group") + "|" + pl.col("team_raw").fill_null("")).alias("src"),
     )
-    problems.add(cells, pl.col("_team_problem").is_not_null(), "team", pl.col("_team_problem"))
     return cells
 
 
@@ -211,8 +211,9 @@ def _measure_targets(label: str | None, part_raw: str | None, known_field: str |
     return [], _unknown((), label, UNKNOWN_MEASURE, measures), "label"
 
 
-def resolve_measures(cells: pl.DataFrame, section: MeasuresSection, ctx: Context,
-                      problems: Problems) -> pl.DataFrame:
+def resolve_measures(cells: pl.DataFrame, section: MeasuresSection, ctx: Context) -> pl.DataFrame:
+    """``key`` (the measure id) and ``field`` of each cell (or ``_label_problem`` /
+    ``_part_problem``); ``src`` completed: one src per point."""
     measures = measure_lookup(ctx, section)
     parts = Lookup.build(PART_WORDS.items(), {k: (v,) for k, v in section.parts.items()})
     rows = []
@@ -234,17 +235,19 @@ def resolve_measures(cells: pl.DataFrame, section: MeasuresSection, ctx: Context
         "_block", "team_raw", pl.col("key").alias("_each")).unique()
     shared = cells.filter(pl.col("key") == ALL_MEASURES).join(in_block, on=["_block", "team_raw"], how="left",
                                                               nulls_equal=True)
-    problems.add(shared.with_columns(pl.col("src") + "|*"), pl.col("_each").is_null(), "label",
-                 f"{UNKNOWN_MEASURE}: a note or change row, but no measure in its table")
-    shared = shared.filter(pl.col("_each").is_not_null()).with_columns(pl.col("_each").alias("key")).drop("_each")
+    shared = shared.with_columns(
+        pl.col("_each").alias("key"),
+        pl.when(pl.col("_each").is_null())
+        .then(pl.lit(f"{UNKNOWN_MEASURE}: a note or change row, but no measure in its table"))
+        .alias("_label_problem"),
+    ).drop("_each")
     cells = pl.concat([cells.filter(pl.col("key").is_null() | (pl.col("key") != ALL_MEASURES)), shared])
     cells = cells.with_columns((pl.col("src") + "|" + pl.coalesce("key", "label", pl.lit(""))).alias("src"))
-    problems.add(cells, pl.col("_label_problem").is_not_null(), "label", pl.col("_label_problem"))
-    problems.add(cells, pl.col("_part_problem").is_not_null(), "part", pl.col("_part_problem"))
     return cells.drop("_block")
 
 
-def resolve_assessors(cells: pl.DataFrame, section: ProgressSection, problems: Problems) -> pl.DataFrame:
+def resolve_assessors(cells: pl.DataFrame, section: ProgressSection) -> pl.DataFrame:
+    """``key`` (the assessor) of each cell (or ``_label_problem``); ``src`` completed."""
     explicit = section.assessor.single_values("progress.assessor") if section.assessor is not None else {}
     bad = sorted(set(explicit.values()) - set(ASSESSORS))
     if bad:
@@ -265,10 +268,19 @@ def resolve_assessors(cells: pl.DataFrame, section: ProgressSection, problems: P
     cells = cells.join(resolved, on="label", how="left", nulls_equal=True, maintain_order="left").with_columns(
         pl.coalesce("assessor", "_assessor").alias("key"),
     ).drop("_assessor")
-    cells = cells.with_columns((pl.col("src") + "|" + pl.coalesce("key", "label", pl.lit(""))).alias("src"))
-    problems.add(cells, pl.col("_label_problem").is_not_null() & pl.col("assessor").is_null(), "label",
-                 pl.col("_label_problem"))
+    cells = cells.with_columns(
+        (pl.col("src") + "|" + pl.coalesce("key", "label", pl.lit(""))).alias("src"),
+        pl.when(pl.col("assessor").is_null()).then(pl.col("_label_problem")).alias("_label_problem"),
+        pl.lit(None, pl.String).alias("_part_problem"),
+    )
     return cells
+
+
+def names_problems(cells: pl.DataFrame, problems: Problems) -> None:
+    """Unknown teams, measures, row kinds and assessors, once ``src`` is complete."""
+    problems.add(cells, pl.col("_team_problem").is_not_null(), "team", pl.col("_team_problem"))
+    problems.add(cells, pl.col("_label_problem").is_not_null(), "label", pl.col("_label_problem"))
+    problems.add(cells, pl.col("_part_problem").is_not_null(), "part", pl.col("_part_problem"))
 
 
 def resolve_months(cells: pl.DataFrame, problems: Problems, today: dt.date) -> pl.DataFrame:

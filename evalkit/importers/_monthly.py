@@ -34,6 +34,7 @@ from ._measures import (
     Teams,
     duplicates_in_point,
     measure_lookup,
+    names_problems,
     numbers,
     points_of,
     resolve_assessors,
@@ -116,13 +117,14 @@ def _section(paths: Sequence[Path], section: MeasuresSection | ProgressSection, 
         raise InputError(f"{', '.join(map(str, paths))}: no {kind} found (every value cell is empty); "
                          f"expected a table of {kind} as the mapping's '{kind}' section describes")
     problems = Problems()
-    cells = resolve_teams(cells, teams, problems)
+    cells = resolve_teams(cells, teams)
     if isinstance(section, MeasuresSection):
-        cells = resolve_measures(cells, section, ctx, problems)
+        cells = resolve_measures(cells, section, ctx)
         key = ["team_id", "measure_id", "period"]
     else:
-        cells = resolve_assessors(cells, section, problems)
+        cells = resolve_assessors(cells, section)
         key = ["team_id", "period", "assessor"]
+    names_problems(cells, problems)
     cells = resolve_months(cells, problems, today)
     cells = numbers(cells, ctx, problems)
     duplicates_in_point(cells, problems)

@@ -43,7 +43,7 @@ CELL_SCHEMA: Final = pl.Schema({
     "month_raw": pl.String(), "month_row": pl.Int64(), "month_col": pl.String(),
 })
 """One record per filled cell. ``field`` is known in the long layout (the column says it)
-and from the label in the wide one (``None`` here); ``group`` is the input record the
+and for progress scores; a wide measures row's label says it (``None`` here); ``group`` is the input record the
 cell belongs to (a long row, or a wide block's month column)."""
 
 SHEET_NAME: Final = "(sheet name)"
@@ -323,7 +323,8 @@ def _read_block(grid: Grid, section: Section, h: int, end: int, out: Cells, wher
             if row[j] is None:
                 continue
             out.rows.append(_record(
-                grid, team, row, r, team_pos, column=col, raw=row[j], field=None, assessor=None,
+                grid, team, row, r, team_pos, column=col, raw=row[j],
+                field=None if where == "measures" else "score", assessor=None,
                 group=f"{block}#{grid.letter(j)}",
                 label=row[label_pos] if label_pos is not None else (label.value if label is not None else None),
                 label_row=r + 1 if label_pos is not None else None,
