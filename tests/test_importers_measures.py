@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+import yaml
 from polars.testing import assert_frame_equal
 
 from evalkit.canonical import load
@@ -589,3 +590,56 @@ def test_round_trip_sample_progress_wide_and_back(tmp_path: Path) -> None:
     result = _import([path], mapping, tmp_path)
     assert result.data.rejections.height == 0
     assert_frame_equal(_got(result.data.progress, "progress"), _got(sample, "progress"))
+
+
+# ----------------------------------------------------------------------- the README's examples
+
+README = ROOT / "evalkit" / "importers" / "README.md"
+
+
+def _readme_example(heading: str) -> tuple[list[dict[str, Any]], Rows]:
+    """The YAML blocks and the first table of the README's part under ``heading`` (to the
+    next heading)."""
+    part = README.read_text(encoding="utf-8").split(heading, 1)[1].split("\n### ", 1)[0]
+    pieces = part.split("```")
+    blocks = [yaml.safe_load(p.removeprefix("yaml\n")) for p in pieces[1::2] if p.startswith("yaml\n")]
+    table: Rows = []
+    for line in "".join(pieces[0::2]).splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not all(c and set(c) <= {"-"} for c in cells):
+                table.append([c or None for c in cells])
+        elif table:
+            break
+    return blocks, table
+
+
+def test_readme_examples_import_as_documented(tmp_path: Path) -> None:
+    (long_section,), long_table = _readme_example("### `measures:`, long layout")
+    (wide_section,), wide_table = _readme_example("### `measures:`, wide layout")
+    (_, progress_section), progress_table = _readme_example("### `progress:`")
+    write_xlsx(tmp_path / "maalinger.xlsx", {"Målinger": [["Målinger fra teamene"], *long_table]})
+    result = _import([tmp_path / "maalinger.xlsx"], _mapping(tmp_path, long_section), tmp_path)
+    assert result.data.rejections.height == 0
+    assert_frame_equal(_got(result.data.measures, "measures"), _measures([
+        ("T0301-1", "individual_plan", date(2025, 1, 1), 11.0, 14.0, None, None, False),
+        ("T0301-1", "individual_plan", date(2025, 2, 1), 12.0, 15.0, None, NEW, True),
+        ("T0301-1", "waiting_days", date(2025, 1, 1), None, None, 30.5, "Ferie", False),
+    ]))
+    (tmp_path / "maalinger.xlsx").unlink()
+    write_xlsx(tmp_path / "maalinger.xlsx", {"Oslo 1 FACT-team": [["Målinger 2025"], [], *wide_table]})
+    result = _import([tmp_path / "maalinger.xlsx"], _mapping(tmp_path, wide_section), tmp_path)
+    assert result.data.rejections.height == 0
+    assert_frame_equal(_got(result.data.measures, "measures"), _measures([
+        ("T0301-1", "individual_plan", date(2025, 1, 1), 11.0, 14.0, None, None, False),
+        ("T0301-1", "individual_plan", date(2025, 2, 1), 12.0, 15.0, None, NEW, True),
+        ("T0301-1", "waiting_days", date(2025, 1, 1), None, None, 30.5, None, False),
+        ("T0301-1", "waiting_days", date(2025, 2, 1), None, None, 28.0, NEW, True),
+        ("T0301-1", "waiting_days", date(2025, 3, 1), None, None, 26.25, "Ferie", False),
+    ]))
+    write_xlsx(tmp_path / "fremdrift.xlsx", {"Oslo 1 FACT-team": progress_table})
+    result = _import([tmp_path / "fremdrift.xlsx"], _mapping(tmp_path, progress_section), tmp_path)
+    assert_frame_equal(_got(result.data.progress, "progress"), _progress([
+        ("T0301-1", date(2024, 7, 1), 1.5, "faculty"), ("T0301-1", date(2024, 7, 1), 2.0, "self"),
+        ("T0301-1", date(2024, 8, 1), 2.0, "faculty"), ("T0301-1", date(2024, 8, 1), 2.5, "self"),
+    ]))

@@ -86,10 +86,9 @@ class Problems:
         self.records.append(once.select(*keys, "unit"))
 
     def frame(self) -> pl.DataFrame:
-        schema = REJECTION_SCHEMA
         if not self.records:
-            return pl.DataFrame(schema=schema)
-        return pl.concat([r.rename({"unit": "unit"}).cast(schema) for r in self.records])
+            return pl.DataFrame(schema=REJECTION_SCHEMA)
+        return pl.concat([r.cast(REJECTION_SCHEMA) for r in self.records])
 
     def rejected(self) -> pl.DataFrame:
         if not self.points:
@@ -203,7 +202,7 @@ def _measure_targets(label: str | None, part_raw: str | None, known_field: str |
     if found.candidates:
         return [], _unknown(found.candidates, label, UNKNOWN_MEASURE, measures), "label"
     alone = parts.find(label).one
-    if alone in ("note", "change") and part is None:
+    if alone in ("note", "change") and part in (None, alone):
         return [(ALL_MEASURES, alone)], None, "label"
     split = measures.split(label, parts)
     if split is not None:

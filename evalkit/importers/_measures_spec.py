@@ -76,7 +76,8 @@ class Source(_Model):
         return self
 
     def single_values(self, where: str) -> dict[str, str]:
-        """``values`` where each label names one id (teams, assessors)."""
+        """``values`` where each label names one id (teams, assessors; the sections check
+        this when the mapping is read)."""
         several = [k for k, v in self.values.items() if len(v) != 1]
         if several:
             raise ValueError(f"{where}: label {several[0]!r} must name one id, not a list")
@@ -105,6 +106,7 @@ class _Section(_Model):
         return data
 
     def _check_layout(self, long_only: dict[str, object]) -> None:
+        self.team.single_values("team")
         if self.layout == "long":
             if self.month is None:
                 raise ValueError("the long layout needs 'month' (the column of months)")
@@ -185,6 +187,8 @@ class ProgressSection(_Section):
         self._check_layout({"score": self.score, "faculty": self.faculty, "self": self.self_})
         if self.assessor is not None and self.assessor.from_ is not None:
             raise ValueError("'assessor' is a column or a value, not taken from a sheet or title")
+        if self.assessor is not None:
+            self.assessor.single_values("assessor")
         if self.layout == "long":
             by_column = self.faculty is not None or self.self_ is not None
             if by_column == (self.score is not None):

@@ -64,9 +64,20 @@ def validate_command(
 ) -> None:
     """Read survey exports, map them, validate them and write a canonical data folder.
 
-    PATHS are Nettskjema, SurveyXact or generic CSV/XLSX/Parquet exports. Rows that
+    PATHS are Nettskjema, SurveyXact or generic CSV/XLSX/Parquet exports, and the teams'
+    spreadsheets of monthly measures and progress scores (CSV or Excel). Rows that
     cannot be used are listed (file, row, column, value, reason) and written to
     rejections.parquet; problems with a whole file stop the run with exit 2.
+
+    \b
+    Mapping sections (evalkit/importers/README.md has complete examples):
+      member:, team:   the member and team surveys
+      measures:        monthly measures -> measures; layout: long (team, measure,
+                       month, numerator + denominator or value, note, change) or
+                       wide (months as columns, e.g. "jan. 2025", "jul.24",
+                       "01.2025", Excel dates; a sheet or block per team:
+                       team: {from: sheet} or {from: title})
+      progress:        progress scores 0,5-5 by faculty and self; long or wide
     """
     check_folders(out, work, free_text)
     result = import_files(paths, mapping_path, work=work, reference=reference)
