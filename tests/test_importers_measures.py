@@ -181,6 +181,19 @@ def test_wide_excel_a_sheet_per_team(form: str, tmp_path: Path) -> None:
     assert any("Forklaring" in n and "left out" in n for n in result.stats[0].notes)
 
 
+def test_wide_title_above_a_dated_subtitle_names_the_block(tmp_path: Path) -> None:
+    headers = ["jan. 2025", "feb. 2025", "mars 2025"]
+    path = tmp_path / "maalinger.xlsx"
+    write_xlsx(path, {"Ark1": [
+        ["Oslo 1: FACT-team"], ["Oppdatert", date(2025, 3, 14)], *_oslo1(headers),  # a date, but not a month
+        [], ["Oslo 2"], ["Tall fra journalen"], *_oslo2(headers),                   # the team two rows up
+    ]})
+    mapping = _mapping(tmp_path, {"measures": {**WIDE_SECTION, "team": {"from": "title"}}})
+    result = _import([path], mapping, tmp_path)
+    assert result.data.rejections.height == 0
+    assert_frame_equal(_got(result.data.measures, "measures"), WIDE_EXPECTED)
+
+
 def test_wide_one_sheet_with_a_team_column_and_parts_in_the_labels(tmp_path: Path) -> None:
     headers = [date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)]
     rows: Rows = [
@@ -370,6 +383,7 @@ def test_bad_long_measures_are_rejected_where_they_were_written(tmp_path: Path, 
         ["T0301-2", "waiting_days", "jan. 2030", None, None, 3],          # 12: a month to come
         ["T0301-2", "individual_plan", "feb. 2025", None, None, "61 %"],  # 13: a p-chart's value
         ["T0301-2", "waiting_days", "feb. 2025", None, None, 12.5],       # 14: good (decimal comma)
+        ["T0301-2", "waiting_days", "mars 2025", None, None, "NaN"],      # 15: not a number either
     ]
     path = _csv(tmp_path / "maalinger.csv", rows)
     mapping = _mapping(tmp_path, {"measures": {k: LONG_SECTION[k] for k in
@@ -378,7 +392,7 @@ def test_bad_long_measures_are_rejected_where_they_were_written(tmp_path: Path, 
     out = tmp_path / "out"
     assert _validate(args, out) == 0
     printed = capsys.readouterr().out
-    assert "measures (1 sheet): 13 rows read, 2 accepted, 11 rejected" in printed
+    assert "measures (1 sheet): 14 rows read, 2 accepted, 12 rejected" in printed
     assert _rejections(out) == {
         (3, "Teller", "15", "numerator above denominator"),
         (4, "Verdi", "-3", "negative value"),
@@ -391,6 +405,7 @@ def test_bad_long_measures_are_rejected_where_they_were_written(tmp_path: Path, 
         (11, "Teller", "2,5", "not a whole number"),
         (12, "Måned", "jan. 2030", "month in the future"),
         (13, "Verdi", "61 %", "missing value"),
+        (15, "Verdi", "NaN", "not a number"),
     }
     assert set(load(out).rejections.get_column("file")) == {str(path)}
     assert set(load(out).rejections.get_column("unit")) == {"0301", None}  # the team's host, where known

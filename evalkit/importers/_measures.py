@@ -24,7 +24,7 @@ from evalkit.errors import InputError
 from evalkit.schema import ASSESSORS
 
 from ._fields import MISSING_VALUE, NOT_A_NUMBER, OUT_OF_RANGE, REJECTION_SCHEMA, Context, to_number
-from ._labels import ASSESSOR_WORDS, FALSE_WORDS, PART_WORDS, TRUE_WORDS, Lookup
+from ._labels import ASSESSOR_WORDS, FALSE_WORDS, PART_WORDS, TRUE_WORDS, Found, Lookup
 from ._measures_spec import PART_NAMES, MeasuresSection, ProgressSection
 from ._months import months
 from ._read import FILE, ROW
@@ -50,7 +50,7 @@ measure of the block."""
 Where = Literal["cell", "team", "label", "part", "month"]
 _AT: Final[dict[Where, tuple[str, str, str, str]]] = {
     "cell": (FILE, ROW, "column", "raw"),
-    "team": ("team_file", "team_row", "team_col", "team_raw"),
+    "team": ("team_file", "team_row", "team_col", "team_shown"),
     "label": (FILE, "label_row", "label_col", "label"),
     "part": (FILE, ROW, "part_col", "part_raw"),
     "month": (FILE, "month_row", "month_col", "month_raw"),
@@ -163,11 +163,15 @@ def resolve_teams(cells: pl.DataFrame, teams: Teams) -> pl.DataFrame:
     distinct = cells.select("team_raw", "team_in").unique()
     rows: list[tuple[str | None, str, str | None, str | None]] = []
     for raw, how in distinct.iter_rows():
-        found = teams.lookup.find(raw) if how == "exact" else teams.lookup.find_in(raw)
         if raw is None:
             rows.append((raw, how, None, f"{MISSING_VALUE}: expected a team (its id, name or code)"))
-        elif found.one is None:
-            rows.append((raw, how, None, _unknown(found.candidates, raw, UNKNOWN_TEAM, teams.lookup)))
+            continue
+        # A title may be several rows (nearest first): the first that names a team decides.
+        lines = [raw] if how == "exact" else raw.split("\n")
+        found = next((f for f in map(teams.lookup.find if how == "exact" else teams.lookup.find_in, lines)
+                      if f.ids or f.candidates), Found())
+        if found.one is None:
+            rows.append((raw, how, None, _unknown(found.candidates, lines[0], UNKNOWN_TEAM, teams.lookup)))
         else:
             rows.append((raw, how, found.one, None))
     resolved = pl.DataFrame(rows, schema={"team_raw": pl.String, "team_in": pl.String, "team_id": pl.String,
@@ -176,6 +180,7 @@ def resolve_teams(cells: pl.DataFrame, teams: Teams) -> pl.DataFrame:
     cells = cells.with_columns(
         pl.col("team_id").replace_strict(teams.municipality, default=None, return_dtype=pl.String).alias("unit"),
         (pl.col("group") + "|" + pl.col("team_raw").fill_null("")).alias("src"),
+        pl.col("team_raw").str.split("\n").list.first().alias("team_shown"),
     )
     return cells
 
@@ -286,9 +291,13 @@ def resolve_months(cells: pl.DataFrame, problems: Problems, today: dt.date) -> p
     cells = cells.with_columns(months(cells.get_column("month_raw")).alias("period"))
     problems.add(cells, pl.col("month_raw").is_null(), "month",
                  f"{NOT_A_MONTH}: no month given; expected a month such as 'jan. 2025', '01.2025' or '2025-01'")
+    expected = (f"{NOT_A_MONTH}: expected a month such as 'jan. 2025', 'januar 2025', 'jul.24', '01.2025', "
+                "'2025-01' or a date")
+    in_header = pl.col("month_row") != pl.col(ROW)  # a wide table's column header
     problems.add(cells, pl.col("month_raw").is_not_null() & pl.col("period").is_null(), "month",
-                 f"{NOT_A_MONTH}: expected a month such as 'jan. 2025', 'januar 2025', 'jul.24', '01.2025', "
-                 "'2025-01' or a date")
+                 pl.when(in_header)
+                 .then(pl.lit(f"{expected}; a column that holds something else belongs under the section's 'ignore'"))
+                 .otherwise(pl.lit(expected)))
     problems.add(cells, pl.col("period") > today, "month",
                  f"{FUTURE_MONTH}: the month has not begun (today is {today.isoformat()})")
     return cells
@@ -302,6 +311,7 @@ def numbers(cells: pl.DataFrame, ctx: Context, problems: Problems) -> pl.DataFra
     raw = pl.col("raw")
     is_percent = (pl.col("field") == "value") & raw.str.contains(r"^[^%]*\d[^%]*%$")
     number = pl.when(is_percent).then(to_number(raw.str.replace(r"\s*%$", "")) / 100).otherwise(to_number(raw))
+    number = pl.when(number.is_finite()).then(number)  # "NaN", "inf" and 1e400 are not numbers
     cells = cells.with_columns(
         pl.when(pl.col("field").is_in(NUMBERS)).then(number).alias("number"),
         pl.col("key").replace_strict(units, default=None, return_dtype=pl.String).alias("_unit_kind"),

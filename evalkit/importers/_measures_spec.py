@@ -39,8 +39,8 @@ class Source(_Model):
 
     A column (by its header text; in a wide sheet a column letter such as ``A`` works
     too), a constant (``value``), or, for a team, the sheet's name (``from: sheet``) or
-    the block's title (``from: title``: the nearest row above the header row that holds
-    text). ``values`` maps the file's labels to evalkit's ids. In YAML a bare string is
+    the block's title (``from: title``: the text rows above the header row, nearest
+    first; see :mod:`._sheets`). ``values`` maps the file's labels to evalkit's ids. In YAML a bare string is
     short for ``{column: <string>}``.
     """
 

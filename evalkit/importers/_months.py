@@ -110,6 +110,32 @@ def _valid_date(year: int, month: int, day: int) -> date | None:
     return _month(year, month)
 
 
+def heads_a_month(text: str | None) -> bool:
+    """A month as a column header: a full date counts only on the first or last day of its
+    month (how spreadsheets store a month), so "Oppdatert 14.03.2025" in a title row is
+    not taken for a row of months.
+
+    Examples
+    --------
+    >>> heads_a_month("jan. 2025"), heads_a_month("2025-01-01 00:00:00"), heads_a_month("2025-01-31")
+    (True, True, True)
+    >>> heads_a_month("14.03.2025"), heads_a_month("Sum")
+    (False, False)
+    """
+    month = parse_month(text)
+    if month is None or text is None:
+        return False
+    s = " ".join(str(text).split())
+    if m := _ISO_DATE.match(s):
+        day = int(m.group(3))
+    elif m := _NORWEGIAN_DATE.match(s):
+        day = int(m.group(1))
+    else:
+        return True
+    last = (date(month.year + month.month // 12, month.month % 12 + 1, 1) - date.resolution).day
+    return day in (1, last)
+
+
 def months(values: pl.Series) -> pl.Series:
     """:func:`parse_month` for a text column (each distinct text parsed once)."""
     distinct = values.drop_nulls().unique().to_list()

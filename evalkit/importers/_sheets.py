@@ -10,14 +10,18 @@ wrong layout (a column the mapping names that a table lacks) is an
 
 Long layout: the header row is the first row holding every column the section names
 (title rows above it are skipped). Wide layout: a *header row* is a row in which at
-least one cell is a month (:func:`~._months.parse_month`) and at least half of the
+least one cell is a month (:func:`~._months.heads_a_month`) and at least half of the
 filled cells from the first month on are months; each header row starts a *block*,
 which runs to the next header row. The columns left of the first month are label
-columns; the columns from the first month on are months.
+columns; the columns from the first month on are months. A block's *title* (when the
+team comes ``from: title``) is the text rows above its header row — rows without
+numbers, nearest first, at most :data:`TITLE_ROWS`, below the previous header row —
+one per line; the first line that names a team decides (:mod:`._measures`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -28,7 +32,7 @@ from evalkit.errors import InputError
 
 from ._grid import Grid
 from ._measures_spec import MeasuresSection, ProgressSection, Source
-from ._months import parse_month
+from ._months import heads_a_month, parse_month
 from ._read import FILE, ROW
 
 Section = MeasuresSection | ProgressSection
@@ -83,18 +87,37 @@ def _label_source(section: Section) -> Source | None:
     return section.measure if isinstance(section, MeasuresSection) else section.assessor
 
 
-def _block_team(grid: Grid, team: Source, header: int, where: str) -> _Team | None:
-    """The team of a block from the sheet name, the title row or a constant."""
+_NUMBER = re.compile(r"^[+-]?\d[\d\s]*([.,]\d+)?\s*%?$")
+TITLE_ROWS: Final = 5
+"""How many text rows above a header row may hold its block's title."""
+
+
+def _title(grid: Grid, header: int, previous: int) -> _Team:
+    """The rows above a header row (below the previous one) that may name the block's team:
+    text rows without numbers, nearest first, one per line; located at the nearest."""
+    texts: list[str] = []
+    where: tuple[int, int] | None = None
+    for i in range(header - 1, previous, -1):
+        filled = [(j, c) for j, c in enumerate(grid.rows[i]) if c is not None]
+        if not filled or any(_NUMBER.match(c) for _, c in filled):
+            continue
+        texts.append(" ".join(c for _, c in filled))
+        where = where or (i, filled[0][0])
+        if len(texts) == TITLE_ROWS:
+            break
+    if where is None:
+        return _Team(None, "title", grid.source, header + 1, grid.letter(0))
+    return _Team("\n".join(texts), "title", grid.source, where[0] + 1, grid.letter(where[1]))
+
+
+def _block_team(grid: Grid, team: Source, header: int, previous: int, where: str) -> _Team | None:
+    """The team of a block from the sheet name, the title rows or a constant."""
     if team.value is not None:
         return _Team(team.value, "exact", "mapping", None, f"{where}.team")
     if team.from_ == "sheet":
         return _Team(grid.name, "contained", grid.source, None, SHEET_NAME)
     if team.from_ == "title":
-        for i in range(header - 1, -1, -1):
-            filled = [(j, c) for j, c in enumerate(grid.rows[i]) if c is not None]
-            if filled:
-                return _Team(" ".join(c for _, c in filled), "contained", grid.source, i + 1, grid.letter(filled[0][0]))
-        return _Team(None, "contained", grid.source, header + 1, grid.letter(0))
+        return _title(grid, header, previous)
     return None
 
 
@@ -182,7 +205,7 @@ def read_long(grids: list[Grid], section: Section) -> Cells:
         pos = {_fold(c): j for j, c in enumerate(header) if c is not None}
         at = {where: pos[_fold(c)] for where, c in names.items()}
         where = _section_name(section)
-        team = _block_team(grid, section.team, h, where)
+        team = _block_team(grid, section.team, h, -1, where)
         team_pos = at.get(f"{where}.team")
         label_pos = next((p for w, p in at.items() if w in (f"{where}.measure", f"{where}.assessor")), None)
         month_pos = at[f"{where}.month"]
@@ -223,7 +246,7 @@ def is_header(row: tuple[str | None, ...]) -> bool:
     >>> is_header(("Måling", "jan. 2025", "feb. 2025", "Sum")), is_header(("Måling", "11", "12"))
     (True, False)
     """
-    months = [j for j, c in enumerate(row) if c is not None and parse_month(c) is not None]
+    months = [j for j, c in enumerate(row) if heads_a_month(c)]
     if not months:
         return False
     filled = [c for c in row[months[0]:] if c is not None]
@@ -246,11 +269,12 @@ def _column_ref(grid: Grid, header: tuple[str | None, ...], limit: int, ref: str
     )
 
 
-def _blocks(grid: Grid) -> Iterator[tuple[int, int]]:
-    """(header row, end) of each block: from a header row to the next one (0-based)."""
+def _blocks(grid: Grid) -> Iterator[tuple[int, int, int]]:
+    """(previous header row or -1, header row, end) of each block: a block runs from a
+    header row to the next one (0-based)."""
     headers = [i for i, row in enumerate(grid.rows) if is_header(row)]
     for k, h in enumerate(headers):
-        yield h, headers[k + 1] if k + 1 < len(headers) else len(grid.rows)
+        yield headers[k - 1] if k else -1, h, headers[k + 1] if k + 1 < len(headers) else len(grid.rows)
 
 
 def _has_data(grid: Grid, rows: range, positions: range) -> bool:
@@ -272,8 +296,8 @@ def read_wide(grids: list[Grid], section: Section) -> Cells:
                 out.notes.append(f"{grid.source}: no row of months (such as 'jan. 2025'); sheet left out")
             continue
         any_block = True
-        for h, end in blocks:
-            _read_block(grid, section, h, end, out, where, label, ignored)
+        for previous, h, end in blocks:
+            _read_block(grid, section, previous, h, end, out, where, label, ignored)
     if not any_block:
         sources = ", ".join(g.source for g in grids) or "the file"
         raise InputError(
@@ -284,12 +308,12 @@ def read_wide(grids: list[Grid], section: Section) -> Cells:
     return out
 
 
-def _read_block(grid: Grid, section: Section, h: int, end: int, out: Cells, where: str,
+def _read_block(grid: Grid, section: Section, previous: int, h: int, end: int, out: Cells, where: str,
                 label: Source | None, ignored: set[str]) -> None:
     header = grid.rows[h]
-    first = next(j for j, c in enumerate(header) if c is not None and parse_month(c) is not None)
+    first = next(j for j, c in enumerate(header) if heads_a_month(c))
     data = range(h + 1, end)
-    team = _block_team(grid, section.team, h, where)
+    team = _block_team(grid, section.team, h, previous, where)
     team_pos = None if team is not None else _column_ref(grid, header, first, str(section.team.column), f"{where}.team", h)
     part_pos = None
     if isinstance(section, MeasuresSection) and section.part is not None:
