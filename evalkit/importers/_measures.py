@@ -358,7 +358,8 @@ def points_of(cells: pl.DataFrame, kind: str, ctx: Context, problems: Problems, 
     numbers = [f for f in NUMBERS if (f == "score") == (kind == "progress")]
     aggs = [pl.col("team_id").first(), pl.col("key").first().alias(key_name), pl.col("period").first(),
             pl.col("_i").min().alias("_order"), pl.col("unit").first(), pl.col("month_col").first(),
-            pl.col("month_raw").first()]
+            pl.col("month_raw").first(),
+            *(pl.col(c).first().alias(f"cell_{c}") for c in (FILE, ROW, "column", "raw"))]
     for fld in numbers:
         aggs += [first(fld, "number"), first(fld, FILE), first(fld, ROW), first(fld, "column"), first(fld, "raw")]
     if kind == "measures":

@@ -88,7 +88,8 @@ def _duplicate_months(points: pl.DataFrame, key: list[str], layout: str, problem
     """The same team, measure (or assessor) and month twice: the first is kept. Reported at
     the month cell of a long row, at the number of a wide table (its column is the month)."""
     present = [f for f in NUMBERS if f"{f}_{FILE}" in points.columns]
-    where = {c: pl.coalesce(*(pl.col(f"{f}_{c}") for f in present)) for c in (FILE, ROW, "column", "raw")}
+    where = {c: pl.coalesce(*(pl.col(f"{f}_{c}") for f in present), pl.col(f"cell_{c}"))
+             for c in (FILE, ROW, "column", "raw")}
     if layout == "long":
         where |= {"column": pl.col("month_col"), "raw": pl.col("month_raw")}
     located = points.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key)).with_columns(**where)
