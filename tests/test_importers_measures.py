@@ -384,6 +384,7 @@ def test_bad_long_measures_are_rejected_where_they_were_written(tmp_path: Path, 
         ["T0301-2", "individual_plan", "feb. 2025", None, None, "61 %"],  # 13: a p-chart's value
         ["T0301-2", "waiting_days", "feb. 2025", None, None, 12.5],       # 14: good (decimal comma)
         ["T0301-2", "waiting_days", "mars 2025", None, None, "NaN"],      # 15: not a number either
+        ["T0301-2", "waiting_days", "april 2025", None, None, "5 %"],     # 16: days are no per cent
     ]
     path = _csv(tmp_path / "maalinger.csv", rows)
     mapping = _mapping(tmp_path, {"measures": {k: LONG_SECTION[k] for k in
@@ -392,7 +393,7 @@ def test_bad_long_measures_are_rejected_where_they_were_written(tmp_path: Path, 
     out = tmp_path / "out"
     assert _validate(args, out) == 0
     printed = capsys.readouterr().out
-    assert "measures (1 sheet): 14 rows read, 2 accepted, 12 rejected" in printed
+    assert "measures (1 sheet): 15 rows read, 2 accepted, 13 rejected" in printed
     assert _rejections(out) == {
         (3, "Teller", "15", "numerator above denominator"),
         (4, "Verdi", "-3", "negative value"),
@@ -406,6 +407,7 @@ def test_bad_long_measures_are_rejected_where_they_were_written(tmp_path: Path, 
         (12, "Måned", "jan. 2030", "month in the future"),
         (13, "Verdi", "61 %", "missing value"),
         (15, "Verdi", "NaN", "not a number"),
+        (16, "Verdi", "5 %", "not a number"),
     }
     assert set(load(out).rejections.get_column("file")) == {str(path)}
     assert set(load(out).rejections.get_column("unit")) == {"0301", None}  # the team's host, where known

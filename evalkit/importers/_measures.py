@@ -307,15 +307,17 @@ def resolve_months(cells: pl.DataFrame, problems: Problems, today: dt.date) -> p
 
 
 def numbers(cells: pl.DataFrame, ctx: Context, problems: Problems) -> pl.DataFrame:
+    """Each number cell's ``number``; a cell that is not a number, or not one its field
+    allows, is rejected. "61 %" is 0.61, as the value of a measure in per cent only."""
     units = dict(ctx.reference.measure_catalogue.select("measure_id", "unit").iter_rows())
+    cells = cells.with_columns(
+        pl.col("key").replace_strict(units, default=None, return_dtype=pl.String).alias("_unit_kind"))
     raw = pl.col("raw")
-    is_percent = (pl.col("field") == "value") & raw.str.contains(r"^[^%]*\d[^%]*%$")
+    is_percent = ((pl.col("field") == "value") & (pl.col("_unit_kind") == "percent")
+                  & raw.str.contains(r"^[^%]*\d[^%]*%$"))
     number = pl.when(is_percent).then(to_number(raw.str.replace(r"\s*%$", "")) / 100).otherwise(to_number(raw))
     number = pl.when(number.is_finite()).then(number)  # "NaN", "inf" and 1e400 are not numbers
-    cells = cells.with_columns(
-        pl.when(pl.col("field").is_in(NUMBERS)).then(number).alias("number"),
-        pl.col("key").replace_strict(units, default=None, return_dtype=pl.String).alias("_unit_kind"),
-    )
+    cells = cells.with_columns(pl.when(pl.col("field").is_in(NUMBERS)).then(number).alias("number"))
     numeric = pl.col("field").is_in(NUMBERS)
     count = pl.col("field").is_in(("numerator", "denominator"))
     n = pl.col("number")
