@@ -1,4 +1,5 @@
-"""Importers: survey exports (Nettskjema, SurveyXact, generic CSV/XLSX/Parquet) → canonical data.
+"""Importers: survey exports (Nettskjema, SurveyXact, generic CSV/XLSX/Parquet) and the
+teams' spreadsheets of monthly measures and progress scores → canonical data.
 
 A *mapping file* (``kind: mapping``, documented in ``evalkit/importers/README.md``) says
 which of a tool's columns and codes are which of evalkit's items, levels, roles, teams,
@@ -23,6 +24,7 @@ from ._mapping import (
     load_mapping,
     parse_mapping,
 )
+from ._measures_spec import MeasuresSection, ProgressSection
 from ._pseudonym import pseudonymise
 from ._read import Export, read_export
 from ._transform import ImportResult, Reference, SectionStats, import_exports, load_reference
@@ -32,7 +34,9 @@ __all__ = [
     "FieldSpec",
     "ImportResult",
     "Mapping",
+    "MeasuresSection",
     "MemberSurvey",
+    "ProgressSection",
     "Reference",
     "ScaleMap",
     "SectionStats",

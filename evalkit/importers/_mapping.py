@@ -16,6 +16,8 @@ from evalkit.errors import InputError
 from evalkit.schema import CHANNELS
 from evalkit.yamlio import loads, read_text
 
+from ._measures_spec import MeasuresSection, ProgressSection
+
 Tool = Literal["nettskjema", "surveyxact", "generic"]
 
 TEAM_FACTS: tuple[str, ...] = (
@@ -197,13 +199,15 @@ class Mapping(_Model):
     reference: str | None = None
     member: MemberSurvey | None = None
     team: TeamSurvey | None = None
+    measures: MeasuresSection | None = None
+    progress: ProgressSection | None = None
     teams: tuple[TeamEntry, ...] = ()
     base_dir: str = Field(default=".", exclude=True)
 
     @model_validator(mode="after")
     def _something(self) -> Mapping:
-        if self.member is None and self.team is None:
-            raise ValueError("a mapping needs a 'member' or a 'team' section (or both)")
+        if self.member is None and self.team is None and self.measures is None and self.progress is None:
+            raise ValueError("a mapping needs a 'member', 'team', 'measures' or 'progress' section")
         seen: set[str] = set()
         for entry in self.teams:
             if entry.id in seen:

@@ -33,6 +33,7 @@ from evalkit.schema import TABLES, SchemaError
 
 from ._fields import FREE_TEXT_SCHEMA, Context, Rejector, shown
 from ._mapping import Mapping, TeamEntry
+from ._monthly import import_monthly
 from ._read import FILE, ROW, is_companion, read_export
 from ._sections import SectionStats, member_survey, team_survey
 
@@ -158,8 +159,10 @@ def _normalise_register(mapping: Mapping) -> dict[str, TeamEntry]:
 
 
 def assign_files(paths: Sequence[Path], mapping: Mapping) -> dict[str, list[Path]]:
-    """Which survey section each input file belongs to (SurveyXact companions are skipped)."""
-    sections = {name: s for name, s in (("member", mapping.member), ("team", mapping.team)) if s is not None}
+    """Which section each input file belongs to (SurveyXact companions are skipped)."""
+    sections = {name: s for name, s in (("member", mapping.member), ("team", mapping.team),
+                                        ("measures", mapping.measures), ("progress", mapping.progress))
+                if s is not None}
     out: dict[str, list[Path]] = {name: [] for name in sections}
     for path in paths:
         if is_companion(path):
@@ -173,7 +176,7 @@ def assign_files(paths: Sequence[Path], mapping: Mapping) -> dict[str, list[Path
             raise InputError(
                 f"{path}: cannot tell which survey this file is "
                 f"({'it matches ' + ' and '.join(matches) if matches else 'no section matches its name'}); "
-                "expected 'files:' patterns in the mapping's member and team sections"
+                "expected 'files:' patterns in the mapping's sections"
             )
         out[matches[0]].append(path)
     return {k: v for k, v in out.items() if v}
@@ -214,6 +217,12 @@ def import_exports(
         statics.append(s)
         stats.append(st)
         free.append(ft)
+    seen = pl.concat([s.select("team_id", "name", "municipality_id") for s in statics]) if statics else \
+        pl.DataFrame(schema={"team_id": pl.String, "name": pl.String, "municipality_id": pl.String})
+    monthly = import_monthly(assigned, mapping, ctx, seen)
+    stats.extend(monthly.stats)
+    if monthly.statics.height:
+        statics.append(monthly.statics)
     static_frame = pl.concat([s.cast({"wave": pl.String}) for s in statics]) if statics else pl.DataFrame()
     teams = _teams(static_frame, team_rows, ctx)
     rejections = ctx.rejector.frame().rename({FILE: "file", ROW: "row"}).sort("file", "row", "column")
@@ -222,8 +231,8 @@ def import_exports(
         "respondents": respondents,
         "answers": answers,
         "teams": teams,
-        "measures": TABLES["measures"].empty(),
-        "progress": TABLES["progress"].empty(),
+        "measures": monthly.measures,
+        "progress": monthly.progress,
         "rejections": rejections.select([c.name for c in TABLES["rejections"].columns]),
     }
     data = CanonicalData.from_frames(frames)

@@ -18,19 +18,22 @@ def summary(result: ImportResult) -> str:
     """The lines ``evalkit validate`` prints: counts per survey and reason, first rejections."""
     lines = []
     for s in result.stats:
-        lines.append(
-            f"{s.section} survey ({len(s.files)} file{'s' if len(s.files) != 1 else ''}): "
-            f"{s.rows_read} rows read, {s.accepted} accepted, {s.rejected} rejected"
-        )
+        if s.section in ("measures", "progress"):
+            # a row is one team's measure (or one assessor's score) in one month
+            head = f"{s.section} ({len(s.files)} sheet{'s' if len(s.files) != 1 else ''})"
+        else:
+            head = f"{s.section} survey ({len(s.files)} file{'s' if len(s.files) != 1 else ''})"
+        lines.append(f"{head}: {s.rows_read} rows read, {s.accepted} accepted, {s.rejected} rejected")
         for reason, n in s.by_reason.items():
             lines.append(f"  rejected, {reason}: {n}")
         for source, cols in s.unused_columns.items():
             lines.append(f"  note: {source}: column(s) not in the mapping, left out: {', '.join(cols)}")
-        for note in s.notes:
-            lines.append(f"  note: {note}")
+        lines.extend(f"  note: {note}" for note in s.notes)
     rej = result.data.rejections
     for r in rej.head(_SHOWN_REJECTIONS).iter_rows(named=True):
-        lines.append(f"{r['file']}, row {r['row']}, column {r['column']!r}: value {r['value']!r}: {r['reason']}")
+        where = "".join((r["file"], f", row {r['row']}" if r["row"] is not None else "",
+                         f", column {r['column']!r}" if r["column"] is not None else ""))
+        lines.append(f"{where}: value {r['value']!r}: {r['reason']}")
     if rej.height > _SHOWN_REJECTIONS:
         lines.append(f"… and {rej.height - _SHOWN_REJECTIONS} more (see rejections.parquet)")
     return "\n".join(lines)
@@ -61,9 +64,20 @@ def validate_command(
 ) -> None:
     """Read survey exports, map them, validate them and write a canonical data folder.
 
-    PATHS are Nettskjema, SurveyXact or generic CSV/XLSX/Parquet exports. Rows that
+    PATHS are Nettskjema, SurveyXact or generic CSV/XLSX/Parquet exports, and the teams'
+    spreadsheets of monthly measures and progress scores (CSV or Excel). Rows that
     cannot be used are listed (file, row, column, value, reason) and written to
     rejections.parquet; problems with a whole file stop the run with exit 2.
+
+    \b
+    Mapping sections (evalkit/importers/README.md has complete examples):
+      member:, team:   the member and team surveys
+      measures:        monthly measures -> measures; layout: long (team, measure,
+                       month, numerator + denominator or value, note, change) or
+                       wide (months as columns, e.g. "jan. 2025", "jul.24",
+                       "01.2025", Excel dates; a sheet or block per team:
+                       team: {from: sheet} or {from: title})
+      progress:        progress scores 0,5-5 by faculty and self; long or wide
     """
     check_folders(out, work, free_text)
     result = import_files(paths, mapping_path, work=work, reference=reference)
@@ -75,5 +89,6 @@ def validate_command(
     d = result.data
     click.echo(
         f"wrote {out}: respondents {d.respondents.height}, answers {d.answers.height}, "
-        f"teams {d.teams.height}, rejections {n_rejected}"
+        f"teams {d.teams.height}, measures {d.measures.height}, progress {d.progress.height}, "
+        f"rejections {n_rejected}"
     )
