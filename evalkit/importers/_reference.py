@@ -67,8 +67,9 @@ class _Problems:
     lines: list[str] = field(default_factory=list)
 
     def add(self, where: str, key: str | None, value: object, what: str) -> None:
+        """``where, key 'k': value 'v' <what>``; without a value ``where, key 'k': <what>``."""
         at = f"{where}, key {key!r}" if key is not None else where
-        self.lines.append(f"{at}: value {value!r} {what}" if value is not None or key is not None else f"{at}: {what}")
+        self.lines.append(f"{at}: {what}" if value is None else f"{at}: value {value!r} {what}")
 
     def note(self, where: str, what: str) -> None:
         self.lines.append(f"{where}: {what}")
@@ -103,7 +104,7 @@ def _entries(doc: Located, key: str, problems: _Problems) -> Iterator[tuple[int,
         return
     for other in data:
         if other != key:
-            problems.add(doc.where(str(other)), str(other), None, f"is not a key of this file; expected only '{key}:'")
+            problems.add(doc.where(str(other)), str(other), None, f"not a key of this file; expected only '{key}:'")
     items = data[key]
     if items is None:
         return
@@ -122,11 +123,11 @@ def _keys(doc: Located, path: tuple[str | int, ...], item: dict[str, Any], allow
     ok = True
     for k in item:
         if str(k) not in allowed:
-            problems.add(doc.where(*path, str(k)), str(k), None, f"is not a known key; expected {', '.join(allowed)}")
+            problems.add(doc.where(*path, str(k)), str(k), None, f"not a known key; expected {', '.join(allowed)}")
             ok = False
     for k in required:
         if item.get(k) is None or (isinstance(item.get(k), str) and not item[k].strip()):
-            problems.add(doc.where(*path), k, None, "is missing or empty")
+            problems.add(doc.where(*path), k, None, "missing or empty")
             ok = False
     return ok
 
@@ -188,7 +189,7 @@ def municipality_facts(number: str, name: str | None, county: str | None) -> tup
     """
     for key, value in (("name", name), ("county", county)):
         if value is None or not value.strip():
-            raise _Refusal(key, None, f"is missing for municipality {number} (write "
+            raise _Refusal(key, None, f"missing for municipality {number} (write "
                                       f'{{number: "{number}", name: ..., county: ...}})')
     assert name is not None
     assert county is not None
@@ -315,7 +316,7 @@ def _read_waves(path: Path, problems: _Problems, today: dt.date | None = None) -
             continue
         if (item.get("from") is None) != (item.get("to") is None):
             problems.add(doc.where(*at), "from" if item.get("from") is None else "to", None,
-                         "is missing: give both 'from' and 'to' (the first and last day of the wave's answers), or neither")
+                         "missing: give both 'from' and 'to' (the first and last day of the wave's answers), or neither")
             continue
         if start is not None and end is not None:
             if start > end:
@@ -455,10 +456,11 @@ def build_reference(folder: str | Path, *, today: dt.date | None = None) -> Buil
         raise InputError(f"{root}: missing {', '.join(missing)} (evalkit init writes commented examples of each)")
     problems = _Problems()
     nets = _read_networks(root / NETWORKS_FILE, problems)
+    networks_ok = not problems.lines  # else the register's check would only echo them
     waves = _read_waves(root / WAVES_FILE, problems, today)
     catalogue = _read_measures(root / MEASURES_FILE, problems)
     register = team_register_file(root)
-    teams = _check_register(register, nets, problems) if register is not None and nets.members else 0
+    teams = _check_register(register, nets, problems) if register is not None and networks_ok else 0
     problems.raise_if_any()
     tables = {"networks": nets.networks, "municipalities": nets.municipalities,
               "waves": _waves_frame(waves), "measure_catalogue": catalogue}

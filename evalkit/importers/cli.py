@@ -37,6 +37,7 @@ def summary(result: ImportResult) -> str:
 _SHARED_SECTIONS = """\b
 A shared team register and a wave taken from dates (complete example; the whole
 format is in evalkit/importers/README.md):
+
 \b
   kind: mapping
   tool: nettskjema
@@ -54,11 +55,13 @@ format is in evalkit/importers/README.md):
     team: team
     role: {column: rolle, values: {1: provider, 2: leader, 3: user_rep}}
     items: {eq_respect: lik_respekt, eq_listened: lik_lyttet}
+
 \b
 reference/teams.csv (';' or ',' separated; several codes or partners with '|'):
   id;name;municipality;network;partners;codes
   T0301-1;Oslo 1: FACT-team;0301;ost;;1
   T4601-1;Bergen 1: Boligteam;4601;sorvest;4602;3|Bergen bolig
+
 \b
 A date in no wave's range, or a cell that is not a date, is a rejection. A survey
 none of whose rows could be used stops the run (exit 2, nothing written), naming

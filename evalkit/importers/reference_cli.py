@@ -10,6 +10,7 @@ from ._reference import build_reference, write_reference
 
 _FILES = """\b
 SOURCE holds (evalkit init writes commented examples of each):
+
 \b
   networks.yml   the learning networks and each network's municipalities
     networks:
@@ -18,12 +19,14 @@ SOURCE holds (evalkit init writes commented examples of each):
         municipalities:
           - {number: "0301", name: Oslo, county: Oslo}
           - {number: "3201", name: Bærum, county: Akershus}
+
 \b
   waves.yml      the waves, baseline first; from/to (optional) are the days of
                  the wave's answers, for a mapping that takes the wave from dates
     waves:
       - {id: "2025", collected: 2025-03-15, from: 2025-01-01, to: 2025-12-31}
       - {id: "2026", collected: 2026-03-15, from: 2026-01-01, to: 2026-12-31}
+
 \b
   measures.yml   the improvement measures (chart: p, i or run; better: up or
                  down; unit: percent, count, days or score; target optional)
@@ -35,6 +38,7 @@ SOURCE holds (evalkit init writes commented examples of each):
         better: up
         target: 0.8
         unit: percent
+
 \b
   teams.csv      (optional here) the team register the mappings share, checked
                  against networks.yml: columns id, name, municipality, network,
