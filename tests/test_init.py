@@ -202,3 +202,16 @@ def test_following_the_readme_from_init_to_a_published_site(
     name = sample_data.reference().municipality_name(first)
     html = "".join(str(o.get("data", {}).get("text/html", "")) for o in outputs)
     assert re.search(rf"<h1[^>]*>[^<]*{re.escape(name)}", html), name
+
+
+@pytest.mark.parametrize(("level", "make"), [("municipality", municipality_parameters), ("network", network_parameters)])
+def test_an_empty_unit_is_the_datas_first_unit_with_a_team(
+    level: str, make: object, sample_dir: Path, sample_data: CanonicalData
+) -> None:
+    from evalkit.report.setup import open_context
+
+    column = {"municipality": "municipality_id", "network": "network_id"}[level]
+    params = make(**{column: "", "data_dir": sample_dir})  # type: ignore[operator]
+    context = open_context(params)
+    assert context.unit_id == sample_data.teams.get_column(column).min()
+    assert context.level == level
