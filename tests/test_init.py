@@ -215,3 +215,35 @@ def test_an_empty_unit_is_the_datas_first_unit_with_a_team(
     context = open_context(params)
     assert context.unit_id == sample_data.teams.get_column(column).min()
     assert context.level == level
+
+
+def test_the_readmes_surveyxact_alternative_imports_a_surveyxact_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_data: CanonicalData, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Step 4 with --mapping mappings/surveyxact.yml, as the README says, on the sample's
+    first wave laid out as SurveyXact exports it (Windows-1252, semicolons)."""
+    from evalkit.importers._layouts import member_wide
+
+    folder = tmp_path / "e"
+    init_folder(folder, example=True)
+    monkeypatch.chdir(folder)
+    wave = sample_data.wave_order()[0]
+    assert load_mapping(Path("mappings/surveyxact.yml")).member.wave.value == wave  # type: ignore[union-attr]
+    first = CanonicalData.from_frames({
+        **{name: frame for name, frame in sample_data.tables() if name not in ("respondents", "answers")},
+        "respondents": sample_data.respondents.filter(pl.col("wave") == wave),
+        "answers": sample_data.answers.join(sample_data.respondents.filter(pl.col("wave") == wave)
+                                            .select("respondent_id"), on="respondent_id", how="semi"),
+    })
+    member, _ = member_wide(first, load_mapping(Path("mappings/surveyxact.yml")))
+    for old in Path("exports").iterdir():
+        old.unlink()
+    Path("exports/dataset.csv").write_bytes(member.write_csv(separator=";").encode("cp1252"))
+    line = next(c for c in _commands(Path("README.md").read_text(encoding="utf-8")) if c.startswith("evalkit validate"))
+    words = shlex.split(line.replace("mappings/nettskjema.yml", "mappings/surveyxact.yml"))
+    assert main(["reference", "build", "reference", "--out", "work/reference"]) == 0
+    assert main(words[1:]) == 0, capsys.readouterr().err
+    data = load(Path("data"))
+    by = ["team_id", "municipality_id", "network_id", "role"]
+    assert data.respondents.group_by(by).len().sort(by).equals(first.respondents.group_by(by).len().sort(by))
+    assert data.rejections.height == 0
