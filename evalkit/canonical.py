@@ -276,18 +276,33 @@ def write(data: CanonicalData, folder: str | os.PathLike[str]) -> list[Path]:
     Files are written deterministically (no timestamps), so that the same data give the
     same bytes within one environment.
     """
-    root = Path(folder)
+    return _write_files({name: frame for name, frame in data.tables()
+                         if not (name in OPTIONAL_TABLES and frame.height == 0)}, Path(folder))
+
+
+def _write_files(frames: Mapping[str, pl.DataFrame], root: Path) -> list[Path]:
     root.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in data.tables():
-        if name in OPTIONAL_TABLES and frame.height == 0:
-            continue
+    for name, frame in frames.items():
         path = root / TABLES[name].file_name
         tmp = path.with_suffix(".parquet.tmp")
         frame.write_parquet(tmp, compression="zstd", statistics=False)
         tmp.replace(path)
         written.append(path)
     return written
+
+
+def write_tables(frames: Mapping[str, pl.DataFrame], folder: str | os.PathLike[str]) -> list[Path]:
+    """Write some tables of a canonical folder (the reference tables, say), as :func:`write` does.
+
+    Every frame is validated against its table's schema before the first file is written
+    (raises :class:`SchemaError`, writing nothing); other tables in ``folder`` are left alone.
+    """
+    unknown = sorted(set(frames) - set(TABLE_NAMES))
+    if unknown:
+        raise SchemaError(f"unknown table(s): {', '.join(unknown)}")
+    checked = {name: validate_table(frame, name) for name, frame in frames.items()}
+    return _write_files(checked, Path(folder))
 
 
 def folder_hash(folder: str | os.PathLike[str]) -> str:

@@ -42,6 +42,8 @@ class _LazyGroup(click.Group):
 # name -> "module:attribute" of a click command. Each module owns its command.
 COMMANDS = {
     "sample": "evalkit.sample:sample_command",
+    "init": "evalkit.init.cli:init_command",
+    "reference": "evalkit.importers.reference_cli:reference_group",
     "validate": "evalkit.importers.cli:validate_command",
     "run": "evalkit.run:run_command",
     "inspect": "evalkit.run:inspect_command",

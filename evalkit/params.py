@@ -90,16 +90,20 @@ class ReportParameters(BaseModel):
 
 class NetworkParameters(ReportParameters):
     kind: Literal["network"] = "network"
-    network_id: str = Field(min_length=1)
+    network_id: str = Field(description="the network; empty: the data's first network (by id)")
 
 
 class MunicipalityParameters(ReportParameters):
     kind: Literal["municipality"] = "municipality"
-    municipality_id: str
+    municipality_id: str = Field(
+        description="the municipality; empty: the data's first municipality with a team (by number)"
+    )
 
     @field_validator("municipality_id", mode="before")
     @classmethod
     def _four_digits(cls, value: Any) -> str:
+        if value == "":
+            return ""  # an evaluation folder's notebook: the report picks the first unit
         # polars is imported only when a report's parameters are checked, not for `--help`.
         from evalkit.schema import normalise_municipality_id
 

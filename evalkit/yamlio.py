@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,79 @@ def loads(text: str, source: str = "<string>") -> Any:
         raise InputError(f"{source}, {exc}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: not valid YAML ({' '.join(str(exc).split())})") from None
+
+
+YamlPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Located:
+    """YAML data with the line of every key and list entry, for errors a person can find.
+
+    ``lines`` maps a path — mapping keys as written (``"2025"``, not ``2025``) and list
+    indexes — to its 1-based line: a key's own line, a list entry's first line.
+    """
+
+    data: Any
+    source: str
+    lines: dict[YamlPath, int] = field(default_factory=dict)
+
+    def line(self, *path: str | int) -> int | None:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        keys = tuple(str(p) if not isinstance(p, int) else p for p in path)
+        while keys:
+            if keys in self.lines:
+                return self.lines[keys]
+            keys = keys[:-1]
+        return self.lines.get((), None)
+
+    def where(self, *path: str | int) -> str:
+        """``"file, line N"`` for ``path`` (just the file when no line is known)."""
+        n = self.line(*path)
+        return self.source if n is None else f"{self.source}, line {n}"
+
+
+def loads_located(text: str, source: str = "<string>") -> Located:
+    """:func:`loads`, keeping the line of every key and list entry.
+
+    Examples
+    --------
+    >>> doc = loads_located("waves:\\n  - id: 2025\\n  - id: 2026\\n    collected: x\\n", "w.yml")
+    >>> doc.data["waves"][1], doc.where("waves", 1, "collected")
+    ({'id': 2026, 'collected': 'x'}, 'w.yml, line 4')
+    """
+    loader = _EvalkitLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except _Refused as exc:
+        raise InputError(f"{source}, {exc}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{source}: not valid YAML ({' '.join(str(exc).split())})") from None
+    finally:
+        loader.dispose()
+    lines: dict[YamlPath, int] = {}
+
+    def walk(n: yaml.Node, path: YamlPath) -> None:
+        lines.setdefault(path, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            for key, value in n.value:
+                if isinstance(key, yaml.ScalarNode):
+                    lines.setdefault((*path, str(key.value)), key.start_mark.line + 1)
+                    walk(value, (*path, str(key.value)))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, (*path, i))
+
+    if node is not None:
+        walk(node, ())
+    return Located(data, source, lines)
+
+
+def load_located(path: str | os.PathLike[str], what: str = "file") -> Located:
+    """:func:`load_file`, keeping lines (see :func:`loads_located`)."""
+    p = Path(path)
+    return loads_located(read_text(p, what), str(p))
 
 
 def read_text(path: str | os.PathLike[str], what: str = "file") -> str:

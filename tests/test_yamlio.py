@@ -97,3 +97,19 @@ def test_batch_with_duplicate_threshold_exits_2_within_seconds(tmp_path: Path) -
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "key 'min_cell_n' appears twice" in lines[0] and "batch.yml, line" in lines[0]
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_loads_located_keeps_lines_and_refuses_what_loads_refuses() -> None:
+    from evalkit.yamlio import loads_located
+
+    text = "networks:\n  - id: ost\n    municipalities:\n      - 0301\n      - {number: 301}\n"
+    doc = loads_located(text, "n.yml")
+    assert doc.data == {"networks": [{"id": "ost", "municipalities": ["0301", {"number": 301}]}]}
+    assert doc.where("networks", 0, "municipalities", 1, "number") == "n.yml, line 5"
+    assert doc.where("networks", 0, "municipalities") == "n.yml, line 3"
+    assert doc.where("networks", 0, "name") == "n.yml, line 2"  # absent: its entry's line
+    with pytest.raises(InputError, match=r"^d\.yml, line 3: key 'id' appears twice"):
+        loads_located("networks:\n  - id: a\n    id: b\n", "d.yml")
+    with pytest.raises(InputError, match="anchors and aliases are not allowed"):
+        loads_located("a: &x 1\nb: *x\n", "a.yml")
+    assert loads_located("", "e.yml").data is None

@@ -37,6 +37,37 @@ def reference_folder(mapping: Mapping, reference: PathLike | None) -> Path:
     )
 
 
+def expand_paths(paths: Sequence[PathLike]) -> list[Path]:
+    """The input files: a folder stands for the files in it (sorted by name; hidden files
+    and Excel's ``~$`` lock files left out, sub-folders not entered)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            out.append(p)
+            continue
+        files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "~$")))
+        if not files:
+            raise InputError(f"{p}: the folder has no files; expected the survey exports in it")
+        out.extend(files)
+    return out
+
+
+def check_usable(result: ImportResult) -> None:
+    """Refuse an import in which a survey has rows but none of them could be used.
+
+    Raises :class:`InputError` naming the survey and its most common rejection reasons
+    (with the number of rows each), so that nothing is written for a wrong mapping.
+    """
+    for s in result.stats:
+        if s.rows_read and not s.accepted:
+            top = sorted(s.by_reason.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+            reasons = ", ".join(f"{reason} ({n} row{'s' if n != 1 else ''})" for reason, n in top)
+            raise InputError(
+                f"{s.section} survey: none of the {s.rows_read} rows could be used; most common reasons: "
+                f"{reasons}; nothing written (fix the mapping or the exports; the first rejections are listed above)"
+            )
+
+
 def import_files(
     paths: Sequence[PathLike],
     mapping: PathLike | Mapping,
@@ -50,7 +81,7 @@ def import_files(
     ----------
     paths
         The exports (SurveyXact ``structure``/``labels`` files are found next to their
-        ``dataset`` file, or may be listed too).
+        ``dataset`` file, or may be listed too); a folder stands for the files in it.
     mapping
         A mapping file (``kind: mapping``) or a loaded :class:`Mapping`.
     work
@@ -65,7 +96,7 @@ def import_files(
     except InstrumentError as exc:
         raise InputError(str(exc)) from None
     secret = load_or_create_secret(Path(work))
-    return import_exports([Path(p) for p in paths], m, ref, instrument, secret)
+    return import_exports(expand_paths(paths), m, ref, instrument, secret)
 
 
 def check_folders(out: PathLike, work: PathLike, free_text: PathLike | None = None) -> None:

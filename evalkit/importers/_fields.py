@@ -18,8 +18,9 @@ from evalkit.errors import InputError
 from evalkit.instrument import Instrument
 from evalkit.schema import ROLES, TABLES
 
-from ._mapping import FieldSpec, Mapping, MemberSurvey, TeamEntry, TeamSurvey
+from ._mapping import FieldSpec, Mapping, MemberSurvey, TeamEntry, TeamSurvey, WaveFromDates
 from ._read import FILE, ROW, Export
+from ._waves import describe, parse_date, wave_of, wave_ranges
 
 # Reason categories (the text before the first colon of a rejection's reason).
 UNKNOWN_CODE: Final = "unknown code or label"
@@ -30,6 +31,8 @@ UNKNOWN_MUNICIPALITY: Final = "unknown municipality number"
 SPLIT_MUNICIPALITY: Final = "split municipality number"
 MISSING_VALUE: Final = "missing value"
 NOT_A_NUMBER: Final = "not a number"
+NOT_A_DATE: Final = "not a date"
+OUTSIDE_WAVES: Final = "date outside every wave"
 
 ROLE_LABELS: Final[dict[str, str]] = {
     **{r: r for r in ROLES},
@@ -366,8 +369,11 @@ def common_fields(frame: pl.DataFrame, section: MemberSurvey | TeamSurvey, label
         frame = _from_register(frame, "municipality", "municipality_id", ctx)
         frame = frame.with_columns(pl.col("municipality_id").alias("_unit"))
     waves = ctx.reference.waves.get_column("wave").to_list()
-    frame = categorical(frame, section.wave, "wave", labels, ctx, defaults={w: w for w in waves},
-                         allowed=waves, identity=False, what="wave")
+    if isinstance(section.wave, WaveFromDates):
+        frame = _wave_from_dates(frame, section.wave, ctx, waves)
+    else:
+        frame = categorical(frame, section.wave, "wave", labels, ctx, defaults={w: w for w in waves},
+                             allowed=waves, identity=False, what="wave")
     networks = ctx.reference.networks
     net_defaults = {
         **dict(zip(networks.get_column("network_id").to_list(), networks.get_column("network_id").to_list(), strict=True)),
@@ -385,6 +391,26 @@ def common_fields(frame: pl.DataFrame, section: MemberSurvey | TeamSurvey, label
         frame = _from_register(frame, "network", "network_id", ctx)
     return frame
 
+
+
+def _wave_from_dates(frame: pl.DataFrame, spec: WaveFromDates, ctx: Context, waves: list[str]) -> pl.DataFrame:
+    """The wave whose date range holds the date in ``spec.from_column``; reject the rest."""
+    ranges = wave_ranges(spec, ctx.mapping)
+    unknown = [r.wave for r in ranges if r.wave not in waves]
+    if unknown:
+        raise InputError(f"mapping: wave.ranges names wave(s) {shown(unknown)}, which the reference waves "
+                         f"do not have; expected waves of {shown(waves)}")
+    raw = pl.col(spec.from_column)
+    frame = frame.with_columns(parse_date(raw, spec.format).alias("_date"))
+    frame = frame.with_columns(wave_of(pl.col("_date"), ranges).alias("wave"))
+    how = f"in the form {spec.format!r}" if spec.format else "such as 2025-03-14 or 14.03.2025"
+    ctx.rejector.add(frame, raw.is_null(), spec.from_column, raw, f"{MISSING_VALUE}: expected a date")
+    ctx.rejector.add(frame, raw.is_not_null() & pl.col("_date").is_null(), spec.from_column, raw,
+                     f"{NOT_A_DATE}: expected a date {how}")
+    ctx.rejector.add(frame, pl.col("_date").is_not_null() & pl.col("wave").is_null(), spec.from_column, raw,
+                     pl.format("{}: {} is in no wave's range (expected a day of {})",
+                               pl.lit(OUTSIDE_WAVES), pl.col("_date").cast(pl.String), pl.lit(describe(ranges))))
+    return frame.drop("_date")
 
 
 def number_field(frame: pl.DataFrame, spec: FieldSpec, name: str, labels: pl.DataFrame, ctx: Context) -> pl.DataFrame:

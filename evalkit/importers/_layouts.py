@@ -14,11 +14,27 @@ import polars as pl
 from evalkit.canonical import CanonicalData
 from evalkit.schema import CHANNELS
 
-from ._mapping import FieldSpec, Mapping
+from ._mapping import FieldSpec, Mapping, WaveFromDates
+from ._waves import wave_ranges
 
 
-def _inverse(spec: FieldSpec | None, canonical: str, codes: dict[str, str] | None = None) -> pl.Expr | None:
+def _dated(spec: WaveFromDates, mapping: Mapping) -> pl.Expr:
+    """A date column for a wave taken from dates: a day of the wave's range, at 10 o'clock
+    (the first days in turn, row by row, so that the dates differ)."""
+    ranges = wave_ranges(spec, mapping)
+    start = pl.col("wave").replace_strict({r.wave: r.start for r in ranges}, return_dtype=pl.Date)
+    days = pl.col("wave").replace_strict({r.wave: min((r.end - r.start).days + 1, 28) for r in ranges},
+                                         return_dtype=pl.Int64)
+    day = start + pl.duration(days=pl.int_range(pl.len()) % days)
+    return day.cast(pl.Datetime).dt.offset_by("10h").dt.strftime("%Y-%m-%dT%H:%M:%S").alias(spec.from_column)
+
+
+def _inverse(spec: FieldSpec | WaveFromDates | None, canonical: str, codes: dict[str, str] | None = None,
+             mapping: Mapping | None = None) -> pl.Expr | None:
     """Expression giving the tool's value for canonical column ``canonical``."""
+    if isinstance(spec, WaveFromDates):
+        assert mapping is not None
+        return _dated(spec, mapping)
     if spec is None or spec.column is None:
         return None
     inverse: dict[str, str] = {}
@@ -57,7 +73,7 @@ def member_wide(data: CanonicalData, mapping: Mapping, *, dont_know: str = "Vet 
     exprs: list[pl.Expr] = [pl.col("submission").alias(section.respondent_id)]
     for spec, canonical in ((section.wave, "wave"), (section.municipality, "municipality_id"),
                             (section.network, "network_id"), (section.role, "role")):
-        e = _inverse(spec, canonical)
+        e = _inverse(spec, canonical, mapping=mapping)
         if e is not None:
             exprs.append(e)
     team_expr = _inverse(section.team, "team_id", {v: k for k, v in team_codes.items()})
@@ -89,7 +105,7 @@ def team_wide(data: CanonicalData, mapping: Mapping) -> pl.DataFrame:
     exprs: list[pl.Expr] = []
     for spec, canonical in ((section.wave, "wave"), (section.municipality, "municipality_id"),
                             (section.network, "network_id"), (section.name, "name")):
-        e = _inverse(spec, canonical)
+        e = _inverse(spec, canonical, mapping=mapping)
         if e is not None:
             exprs.append(e)
     team_expr = _inverse(section.team, "team_id", {v: k for k, v in team_codes.items()})

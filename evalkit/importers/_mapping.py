@@ -6,17 +6,29 @@ are ``params/nettskjema_mapping.yml`` and ``params/surveyxact_mapping.yml``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from evalkit.errors import InputError
 from evalkit.schema import CHANNELS
 from evalkit.yamlio import loads, read_text
 
 from ._measures_spec import MeasuresSection, ProgressSection
+from ._register import load_team_register
 
 Tool = Literal["nettskjema", "surveyxact", "generic"]
 
@@ -111,15 +123,80 @@ class ScaleMap(_Model):
         return data
 
 
+class RangesFile(_Model):
+    """``ranges: {file: ../reference/waves.yml}``: the waves file's ``from`` and ``to`` dates."""
+
+    file: str
+
+
+class WaveFromDates(_Model):
+    """The wave taken from a date column: the wave whose date range holds the row's date.
+
+    ``ranges`` gives each wave's first and last day (``{"2025": [2025-01-01, 2025-12-31]}``)
+    or names the reference waves file, whose waves' ``from`` and ``to`` are the ranges. A
+    date in no range, or a cell that is not a date, is a rejection. By default ISO dates
+    (``2025-03-14``, ``2025-03-14T10:22:31``, ``2025-03-14 10:22``), Norwegian dates
+    (``14.03.2025``, with or without a time) and Excel day numbers are read; ``format``
+    (Python's ``strptime`` codes, e.g. ``"%d/%m/%Y %H:%M"``) reads any other form.
+    """
+
+    from_column: str
+    ranges: RangesFile | dict[str, tuple[dt.date, dt.date]]
+    format: str | None = None
+
+    @field_validator("ranges", mode="before")
+    @classmethod
+    def _wave_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) != {"file"}:
+            return {_scalar_text(k): v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _ranges_apart(self) -> WaveFromDates:
+        if isinstance(self.ranges, dict):
+            if not self.ranges:
+                raise ValueError("'ranges' gives no wave")
+            spans = sorted((start, end, wave) for wave, (start, end) in self.ranges.items())
+            for start, end, wave in spans:
+                if start > end:
+                    raise ValueError(f"wave {wave!r}: the range ends ({end}) before it starts ({start})")
+            for (_, end, wave), (start, _, other) in pairwise(spans):
+                if start <= end:
+                    raise ValueError(f"the ranges of waves {wave!r} and {other!r} overlap; expected each date in one wave")
+        return self
+
+
+def _wave_kind(data: Any) -> str:
+    if isinstance(data, dict) and "from_column" in data:
+        return "dates"
+    if isinstance(data, WaveFromDates):
+        return "dates"
+    return "field"
+
+
+WaveSpec = Annotated[
+    Annotated[FieldSpec, Tag("field")] | Annotated[WaveFromDates, Tag("dates")],
+    Discriminator(_wave_kind),
+]
+"""A wave: a field (constant or column with codes) or a date column with date ranges."""
+
+
 class _Survey(_Model):
     files: tuple[str, ...] = ()
     sheet: str | None = None
-    wave: FieldSpec
+    wave: WaveSpec
     team: FieldSpec
     municipality: FieldSpec | None = None
     network: FieldSpec | None = None
     free_text: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+
+    @property
+    def wave_field(self) -> FieldSpec:
+        """The wave as a plain field: a date column counts as the column it is read from."""
+        if isinstance(self.wave, WaveFromDates):
+            return FieldSpec(column=self.wave.from_column)
+        return self.wave
 
 
 class MemberSurvey(_Survey):
@@ -173,6 +250,8 @@ class TeamEntry(_Model):
     municipality: str | None = None
     network: str | None = None
     partners: tuple[str, ...] | None = None
+    source: str | None = Field(default=None, exclude=True)
+    """Where the entry was read: ``"reference/teams.csv, row 4"`` (None: the mapping itself)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -247,6 +326,8 @@ def parse_mapping(text: str, source: str, base_dir: str = ".") -> Mapping:
         raise InputError(f"{source}: a mapping file must be a YAML mapping with 'kind: mapping'")
     if raw.get("kind") != "mapping":
         raise InputError(f"{source}: not a mapping file (expected 'kind: mapping', found {raw.get('kind')!r})")
+    if isinstance(raw.get("teams"), dict):
+        raw = {**raw, "teams": _register_file(raw["teams"], source, base_dir)}
     try:
         return Mapping.model_validate({**raw, "base_dir": base_dir})
     except ValidationError as exc:
@@ -254,6 +335,21 @@ def parse_mapping(text: str, source: str, base_dir: str = ".") -> Mapping:
             f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
         )
         raise InputError(f"{source}: not a valid mapping: {problems}") from None
+
+
+def _register_file(spec: dict[str, Any], source: str, base_dir: str) -> list[dict[str, Any]]:
+    """``teams: {file: ../reference/teams.csv, codes: codes}``: the register's rows."""
+    unknown = sorted(set(spec) - {"file", "codes"})
+    if unknown or not isinstance(spec.get("file"), str):
+        raise InputError(
+            f"{source}: teams: expected a list of teams or {{file: TEAM_REGISTER, codes: COLUMN}}"
+            + (f"; unknown key(s) {', '.join(map(repr, unknown))}" if unknown else "; 'file' must name a file")
+        )
+    codes = spec.get("codes", "codes")
+    if not isinstance(codes, str):
+        raise InputError(f"{source}: teams: 'codes' must name a column of the team register, not {codes!r}")
+    path = Path(spec["file"])
+    return load_team_register(path if path.is_absolute() else Path(base_dir) / path, codes=codes)
 
 
 def load_mapping(path: str | os.PathLike[str]) -> Mapping:

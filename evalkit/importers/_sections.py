@@ -145,7 +145,7 @@ def member_survey(
         raise InputError(f"mapping: member.items names unknown item(s) {shown(unknown_items)}; "
                          f"expected items of instrument {ctx.instrument.id!r}")
     specs: dict[str, FieldSpec | None] = {
-        "wave": section.wave, "team": section.team, "role": section.role,
+        "wave": section.wave_field, "team": section.team, "role": section.role,
         "municipality": section.municipality, "network": section.network,
     }
     required = {"respondent_id": section.respondent_id, **spec_columns(specs),
@@ -225,7 +225,7 @@ def member_survey(
 
 def team_survey(exports: list[Export], section: TeamSurvey, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame, SectionStats, pl.DataFrame]:
     specs: dict[str, FieldSpec | None] = {
-        "wave": section.wave, "team": section.team, "municipality": section.municipality,
+        "wave": section.wave_field, "team": section.team, "municipality": section.municipality,
         "network": section.network, "name": section.name,
         **{f"facts.{k}": v for k, v in section.facts.items()},
     }

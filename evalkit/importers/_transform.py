@@ -137,12 +137,13 @@ def _check_register(ctx: Context) -> None:
     known_m = set(ctx.reference.municipalities.get_column("municipality_id").to_list())
     known_n = set(ctx.reference.networks.get_column("network_id").to_list())
     for entry in ctx.register.values():
+        where = entry.source or "mapping: teams"  # a shared register file names its row
         for m in (entry.municipality, *(entry.partners or ())):
             if m is not None and m.zfill(4) not in known_m:
-                raise InputError(f"mapping: teams: team {entry.id!r} has municipality {m!r}, which is not in "
+                raise InputError(f"{where}: team {entry.id!r} has municipality {m!r}, which is not in "
                                  "the reference municipalities; expected a 4-digit number such as 0301")
         if entry.network is not None and entry.network not in known_n:
-            raise InputError(f"mapping: teams: team {entry.id!r} has network {entry.network!r}, which is not in "
+            raise InputError(f"{where}: team {entry.id!r} has network {entry.network!r}, which is not in "
                              f"the reference networks; expected one of {shown(sorted(known_n))}")
 
 

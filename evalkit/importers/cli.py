@@ -8,7 +8,7 @@ import click
 
 from evalkit.errors import InputError
 
-from ._api import check_folders, import_files, write_result
+from ._api import check_folders, check_usable, import_files, write_result
 from ._transform import ImportResult
 
 _SHOWN_REJECTIONS = 20
@@ -39,7 +39,42 @@ def summary(result: ImportResult) -> str:
     return "\n".join(lines)
 
 
-@click.command("validate")
+_SHARED_SECTIONS = """\b
+A shared team register and a wave taken from dates (complete example; the whole
+format is in evalkit/importers/README.md):
+
+\b
+  kind: mapping
+  tool: nettskjema
+  reference: ../work/reference        # built by: evalkit reference build
+  teams: {file: ../reference/teams.csv}     # the team register, shared by every
+                                            # mapping (or a list of teams, as before)
+  member:
+    files: ["*medlem*"]
+    respondent_id: "$submission_id"
+    wave:                             # the wave whose days hold the row's date
+      from_column: "$created"
+      ranges: {file: ../reference/waves.yml}   # each wave's from/to there, or:
+      # ranges: {"2025": [2025-01-01, 2025-12-31], "2026": [2026-01-01, 2026-12-31]}
+      # format: "%d/%m/%Y %H:%M"      # only for dates in another form
+    team: team
+    role: {column: rolle, values: {1: provider, 2: leader, 3: user_rep}}
+    items: {eq_respect: lik_respekt, eq_listened: lik_lyttet}
+
+\b
+reference/teams.csv (';' or ',' separated; several codes or partners with '|'):
+  id;name;municipality;network;partners;codes
+  T0301-1;Oslo 1: FACT-team;0301;ost;;1
+  T4601-1;Bergen 1: Boligteam;4601;sorvest;4602;3|Bergen bolig
+
+\b
+A date in no wave's range, or a cell that is not a date, is a rejection. A survey
+none of whose rows could be used stops the run (exit 2, nothing written), naming
+the most common reasons.
+"""
+
+
+@click.command("validate", epilog=_SHARED_SECTIONS)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--mapping", "mapping_path", required=True, type=click.Path(path_type=Path),
               help="Mapping file (kind: mapping) from the tool's columns and codes to evalkit's.")
@@ -64,9 +99,9 @@ def validate_command(
 ) -> None:
     """Read survey exports, map them, validate them and write a canonical data folder.
 
-    PATHS are Nettskjema, SurveyXact or generic CSV/XLSX/Parquet exports, and the teams'
-    spreadsheets of monthly measures and progress scores (CSV or Excel). Rows that
-    cannot be used are listed (file, row, column, value, reason) and written to
+    PATHS are Nettskjema, SurveyXact or generic CSV/XLSX/Parquet exports, the teams'
+    spreadsheets of monthly measures and progress scores (CSV or Excel), or folders of
+    them. Rows that cannot be used are listed (file, row, column, value, reason) and written to
     rejections.parquet; problems with a whole file stop the run with exit 2.
 
     \b
@@ -82,6 +117,7 @@ def validate_command(
     check_folders(out, work, free_text)
     result = import_files(paths, mapping_path, work=work, reference=reference)
     click.echo(summary(result))
+    check_usable(result)
     n_rejected = result.data.rejections.height
     if strict and n_rejected:
         raise InputError(f"{n_rejected} rejection(s) and --strict: nothing written to {out}")

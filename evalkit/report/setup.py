@@ -46,8 +46,8 @@ def open_context(params: NetworkParameters | MunicipalityParameters) -> ReportCo
     check_waves(ref, wave, params)
     if isinstance(params, MunicipalityParameters):
         level = "municipality"
-        unit_id = params.municipality_id
         tree = Hierarchy.from_frames(ref.teams)
+        unit_id = params.municipality_id or first_unit(tree, "municipality")
         check_municipality(ref, tree, unit_id)
         network_id = tree.network_of(unit_id)
         assert network_id is not None  # check_municipality: it has a team
@@ -55,7 +55,7 @@ def open_context(params: NetworkParameters | MunicipalityParameters) -> ReportCo
         parent_name = ref.network_name(network_id)
     else:
         level = "network"
-        unit_id = params.network_id
+        unit_id = params.network_id or first_unit(Hierarchy.from_frames(ref.teams), "network")
         if unit_id not in ref.networks["network_id"].to_list():
             known = ", ".join(ref.networks["network_id"].to_list())
             raise ParameterError(f"network_id: {unit_id!r} is not in the data (known networks: {known})")
@@ -69,6 +69,18 @@ def open_context(params: NetworkParameters | MunicipalityParameters) -> ReportCo
         network_id=network_id, unit_name=unit_name, parent_name=parent_name,
         instrument=instrument, prepared=prepared,
     )
+
+
+def first_unit(tree: Hierarchy, level: str) -> str:
+    """The unit an empty id stands for: the first (by id) of ``level`` with a team.
+
+    An evaluation folder's notebooks (``evalkit init``) leave the unit empty, so that
+    "Run All" shows the folder's own data before the evaluator picks a unit.
+    """
+    ids = tree.ids(level)
+    if not ids:
+        raise ParameterError(f"{level}_id: empty, and the data have no {level} with a team to show instead")
+    return ids[0]
 
 
 def check_waves(ref: Reference, wave: str, params: ReportParameters) -> None:

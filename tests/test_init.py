@@ -1,0 +1,249 @@
+"""``evalkit init``: a new evaluation folder whose README's commands lead, as written, from
+the survey exports to a published site (issue 18, item 1)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import stat
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from evalkit.canonical import CanonicalData, load
+from evalkit.cli import main
+from evalkit.importers import load_mapping
+from evalkit.init import FOLDERS, NOTEBOOKS, init_folder
+from evalkit.params import municipality_parameters, network_parameters, notebook_parameters
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _commands(readme: str) -> list[str]:
+    """Every line of the README's ```sh blocks, in order."""
+    blocks = re.findall(r"^```sh\n(.*?)^```", readme, flags=re.M | re.S)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def _parameters_cell(path: Path) -> str:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    return "".join(cell["source"])
+
+
+# ----------------------------------------------------------------------- the folder
+
+
+def test_init_writes_the_folder_and_says_where_the_steps_are(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "evaluering"
+    assert main(["init", str(folder)]) == 0
+    assert "README.md" in capsys.readouterr().out
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert files == {
+        ".gitignore", "README.md", "batch.yml", "mappings/nettskjema.yml", "mappings/surveyxact.yml",
+        "reference/networks.yml", "reference/waves.yml", "reference/measures.yml", "reference/teams.csv",
+        "notebooks/municipality_report.ipynb", "notebooks/network_report.ipynb",
+    }
+    for name in FOLDERS:
+        assert (folder / name).is_dir() and not any((folder / name).iterdir())
+    for private in ("exports", "data", "work"):
+        assert stat.S_IMODE((folder / private).stat().st_mode) == 0o700
+    assert set((folder / ".gitignore").read_text().split()) >= {"exports/", "data/", "work/"}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_init_into_an_existing_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["init", str(tmp_path / "empty")]) == 0
+    assert (tmp_path / "empty" / "README.md").is_file()
+
+
+@pytest.mark.parametrize("existing", ["README.md", ".hidden", "exports/medlem.csv"])
+def test_init_refuses_a_folder_that_is_not_empty_and_writes_nothing(
+    existing: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "mine"
+    (folder / existing).parent.mkdir(parents=True, exist_ok=True)
+    (folder / existing).write_text("the evaluator's own file", encoding="utf-8")
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert main(["init", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder}: the folder is not empty" in err and "Traceback" not in err
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == before
+    assert (folder / existing).read_text(encoding="utf-8") == "the evaluator's own file"
+
+
+def test_init_refuses_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    assert main(["init", str(tmp_path / "f")]) == 2
+    assert "is a file" in capsys.readouterr().err  # click refuses it before init runs
+
+
+def test_the_folders_notebooks_read_its_data_and_leave_unit_and_wave_empty(tmp_path: Path) -> None:
+    init_folder(tmp_path / "e")
+    for name, unit in zip(NOTEBOOKS, ("municipality_id", "network_id"), strict=True):
+        path = tmp_path / "e" / "notebooks" / name
+        declared = notebook_parameters(path)
+        package = notebook_parameters(REPO / "notebooks" / name)
+        assert set(declared) == set(package)  # every parameter kept (the batch sets them)
+        defaults = {n: p.literal_default() for n, p in declared.items()}
+        assert defaults["data_dir"] == (True, "../data")
+        assert defaults[unit] == (True, "")
+        assert defaults["wave"] == (True, None) and defaults["compare_wave"] == (True, None)
+        for other in set(declared) - {"data_dir", unit, "wave", "compare_wave"}:
+            assert defaults[other] == package[other].literal_default(), other
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        original = json.loads((REPO / "notebooks" / name).read_text(encoding="utf-8"))
+        assert [c["source"] for c in nb["cells"] if "parameters" not in c["metadata"].get("tags", [])] == \
+            [c["source"] for c in original["cells"] if "parameters" not in c["metadata"].get("tags", [])]
+        assert all(c.get("outputs", []) == [] for c in nb["cells"])
+
+
+def test_an_empty_unit_id_is_a_valid_parameter() -> None:
+    assert municipality_parameters(municipality_id="").municipality_id == ""
+    assert network_parameters(network_id="").network_id == ""
+    assert municipality_parameters(municipality_id=301).municipality_id == "0301"
+
+
+def test_the_templates_build_and_their_mappings_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "e"
+    init_folder(folder)
+    assert main(["reference", "build", str(folder / "reference"), "--out", str(folder / "work" / "reference")]) == 0
+    assert "2 networks, 4 municipalities, 1 waves, 2 measures" in capsys.readouterr().out
+    ref = folder / "work" / "reference"
+    assert pl.read_parquet(ref / "networks.parquet").rows() == [("ost", "Læringsnettverk Øst"),
+                                                                ("vest", "Læringsnettverk Vest")]
+    assert sorted(pl.read_parquet(ref / "municipalities.parquet").get_column("municipality_id")) == \
+        ["0301", "3201", "4601", "4602"]
+    for tool in ("nettskjema", "surveyxact"):
+        mapping = load_mapping(folder / "mappings" / f"{tool}.yml")
+        assert [t.id for t in mapping.teams] == ["T0301-1", "T3201-1", "T4601-1"]
+        assert mapping.resolve(mapping.reference or "") == folder / "mappings" / ".." / "work" / "reference"
+    partners = {t.id: t.partners for t in load_mapping(folder / "mappings" / "nettskjema.yml").teams}
+    assert partners["T4601-1"] == ("4602",)
+
+
+def test_the_readme_names_only_commands_that_exist_with_options_they_take() -> None:
+    readme = (REPO / "evalkit" / "data" / "init" / "README.md").read_text(encoding="utf-8")
+    commands = _commands(readme)
+    assert [c.split()[:2] for c in commands] == [
+        ["evalkit", "reference"], ["evalkit", "validate"], ["evalkit", "batch"], ["jupyter", "lab"]]
+    # The folders the commands write are the ones init makes, and the README's table names.
+    for name in (*FOLDERS, "reference", "mappings", "notebooks"):
+        assert f"`{name}/`" in readme
+
+
+# ----------------------------------------------------------------------- following the README
+
+
+@pytest.mark.slow
+def test_following_the_readme_from_init_to_a_published_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_data: CanonicalData, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """init --example, then every command of the README's ```sh blocks, exactly as written,
+    from the folder: the sample's survey answers come through to a published site."""
+    folder = tmp_path / "evaluering"
+    assert main(["init", str(folder), "--example"]) == 0
+    monkeypatch.chdir(folder)
+    commands = _commands((folder / "README.md").read_text(encoding="utf-8"))
+    ran = []
+    for line in commands:
+        words = shlex.split(line)
+        if words[0] == "jupyter":
+            continue  # an interactive program: the notebook is run below instead
+        assert words[0] == "evalkit", line
+        code = main(words[1:])
+        out = capsys.readouterr()
+        assert code == 0, f"{line}\n{out.out}\n{out.err}"
+        ran.append(words[1])
+    assert ran == ["reference", "validate", "batch"]
+
+    # The import is the sample, exactly: the same people in the same teams and roles,
+    # the same answers, the same team survey facts (the sample is the independent source).
+    data = load(folder / "data")
+    assert data.rejections.height == 0
+    by = ["wave", "team_id", "municipality_id", "network_id", "role"]
+    assert data.respondents.group_by(by).len().sort(by).equals(sample_data.respondents.group_by(by).len().sort(by))
+    assert data.answers.height == sample_data.answers.height
+    answered = ["value", "dont_know", "item_id"]
+    assert data.answers.group_by(answered).len().sort(answered).equals(
+        sample_data.answers.group_by(answered).len().sort(answered))
+    facts = ["team_id", "wave", "channels", "n_user_reps", "reps_trained", "recruitment_difficulty"]
+    assert data.teams.select(facts).sort("team_id", "wave").equals(sample_data.teams.select(facts).sort("team_id", "wave"))
+    assert not set(data.respondents.get_column("respondent_id")) & set(sample_data.respondents.get_column("respondent_id"))
+
+    # The site: a page for every network and every municipality hosting a team, and the index.
+    site = folder / "site"
+    hosts = set(sample_data.teams.get_column("municipality_id"))
+    networks = set(sample_data.teams.get_column("network_id"))
+    pages = {p.name for p in site.glob("*.html")}
+    assert pages == {"index.html", *(f"municipality-{m}.html" for m in hosts), *(f"network-{n}.html" for n in networks)}
+    manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    assert {u["page"]: u["status"] for u in manifest["units"]} == {p: "ok" for p in pages - {"index.html"}}
+    assert {u["parameters"]["wave"] for u in manifest["units"]} == {sample_data.wave_order()[-1]}
+    blob = "".join(p.read_text(encoding="utf-8") for p in site.glob("*.html"))
+    for rid in data.respondents.get_column("respondent_id").head(50):
+        assert rid not in blob
+    assert not (site / "pseudonym.key").exists() and (folder / "work" / "pseudonym.key").is_file()
+
+    # JupyterLab's "Run All" on the folder's notebook with its defaults: no error, and the
+    # page is about the first municipality (by number) with a team.
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(folder / "notebooks" / "municipality_report.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder / "notebooks")}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    first = min(hosts)
+    name = sample_data.reference().municipality_name(first)
+    html = "".join(str(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert re.search(rf"<h1[^>]*>[^<]*{re.escape(name)}", html), name
+
+
+@pytest.mark.parametrize(("level", "make"), [("municipality", municipality_parameters), ("network", network_parameters)])
+def test_an_empty_unit_is_the_datas_first_unit_with_a_team(
+    level: str, make: object, sample_dir: Path, sample_data: CanonicalData
+) -> None:
+    from evalkit.report.setup import open_context
+
+    column = {"municipality": "municipality_id", "network": "network_id"}[level]
+    params = make(**{column: "", "data_dir": sample_dir})  # type: ignore[operator]
+    context = open_context(params)
+    assert context.unit_id == sample_data.teams.get_column(column).min()
+    assert context.level == level
+
+
+def test_the_readmes_surveyxact_alternative_imports_a_surveyxact_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_data: CanonicalData, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Step 4 with --mapping mappings/surveyxact.yml, as the README says, on the sample's
+    first wave laid out as SurveyXact exports it (Windows-1252, semicolons)."""
+    from evalkit.importers._layouts import member_wide
+
+    folder = tmp_path / "e"
+    init_folder(folder, example=True)
+    monkeypatch.chdir(folder)
+    wave = sample_data.wave_order()[0]
+    assert load_mapping(Path("mappings/surveyxact.yml")).member.wave.value == wave  # type: ignore[union-attr]
+    first = CanonicalData.from_frames({
+        **{name: frame for name, frame in sample_data.tables() if name not in ("respondents", "answers")},
+        "respondents": sample_data.respondents.filter(pl.col("wave") == wave),
+        "answers": sample_data.answers.join(sample_data.respondents.filter(pl.col("wave") == wave)
+                                            .select("respondent_id"), on="respondent_id", how="semi"),
+    })
+    member, _ = member_wide(first, load_mapping(Path("mappings/surveyxact.yml")))
+    for old in Path("exports").iterdir():
+        old.unlink()
+    Path("exports/dataset.csv").write_bytes(member.write_csv(separator=";").encode("cp1252"))
+    line = next(c for c in _commands(Path("README.md").read_text(encoding="utf-8")) if c.startswith("evalkit validate"))
+    words = shlex.split(line.replace("mappings/nettskjema.yml", "mappings/surveyxact.yml"))
+    assert main(["reference", "build", "reference", "--out", "work/reference"]) == 0
+    assert main(words[1:]) == 0, capsys.readouterr().err
+    data = load(Path("data"))
+    by = ["team_id", "municipality_id", "network_id", "role"]
+    assert data.respondents.group_by(by).len().sort(by).equals(first.respondents.group_by(by).len().sort(by))
+    assert data.rejections.height == 0
