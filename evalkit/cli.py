@@ -119,6 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         click.echo(f"evalkit: error: {exc}", err=True)
         return ExitCode.BAD_INPUT
+    except OSError as exc:
+        # A full disk, or a file that became unreadable or unwritable while the job ran (a
+        # folder that cannot be written at all is refused before the job starts, exit 2).
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"evalkit: error: {where}{exc.strerror or exc}", err=True)
+        return ExitCode.FAILED
     return ExitCode.OK
 
 

@@ -8,6 +8,7 @@ uses a stand-in that fails one page, ``test_the_real_audit_decides`` the real on
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -417,3 +418,41 @@ def test_ctrl_c_in_a_terminal_ends_every_process_with_one_line(tmp_path: Path, e
     # The fork server and the drawing processes (a session of their own) follow within a second or two.
     _gone, alive = psutil.wait_procs(family, timeout=5)
     assert not alive, f"processes left behind: {[p.cmdline() for p in alive]}"
+
+
+@contextlib.contextmanager
+def _tmpfs(path: Path, *options: str) -> Iterator[Path]:
+    """A small file system of its own at ``path`` (root only: a read-only or a full folder
+    that root's permissions cannot fake)."""
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(("size=1m", *options)), "tmpfs", str(path)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        if os.environ.get("CI") and os.geteuid() == 0:
+            pytest.fail(f"cannot mount a tmpfs for the test: {done.stderr}")
+        pytest.skip(f"needs root to mount a tmpfs: {done.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "code", "says"), [
+    ("ro", 2, "cannot write to the work folder {work}: Read-only file system"),
+    ("full", 1, "cannot write to the work folder ({work}): No space left on device"),
+])
+def test_a_read_only_or_full_work_folder_is_one_line(tmp_path: Path, kind: str, code: int, says: str) -> None:
+    """Issue 14, item 6: a work folder that cannot be written at all is refused before
+    anything is written (exit 2); one that fills up while the batch runs ends it with one
+    line naming the folder (exit 1) — no traceback from the batch or from a unit."""
+    out = tmp_path / "site"
+    with _tmpfs(tmp_path / "mnt", *(("ro",) if kind == "ro" else ())) as mnt:
+        work = mnt / "work" if kind == "full" else mnt
+        done = subprocess.run([sys.executable, "-m", "evalkit.cli", "batch", str(batch_file(tmp_path)), "--out", str(out),
+                               "--work", str(work), "--jobs", "2", "--no-progress"],
+                              capture_output=True, text=True, timeout=600)
+    assert done.returncode == code, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == ["evalkit: error: " + says.format(work=work)], done.stderr
+    assert not out.exists() or not list(out.iterdir())

@@ -95,8 +95,8 @@ def locked(work: Path) -> Iterator[None]:
 
 def check_folders(out: Path, work: Path, data_dirs: tuple[Path, ...] = ()) -> None:
     """Refuse a published folder that equals, contains or lies inside the work folder or
-    a data folder, and an output folder that cannot be written — before anything is
-    written to ``out``."""
+    a data folder, and an output or work folder that cannot be written — before anything
+    is written to ``out``."""
     if work == out or out in work.parents:
         raise InputError(
             f"the work folder {work} is inside the published folder {out}: executed notebooks and the "
@@ -114,13 +114,14 @@ def check_folders(out: Path, work: Path, data_dirs: tuple[Path, ...] = ()) -> No
                 f"--out {out} {where} {data}: respondent-level data must never sit beside published "
                 "pages; choose --out outside the data folder"
             )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".evalkit-write-test.{os.getpid()}.tmp"
-        probe.write_bytes(b"x")
-        probe.unlink()
-    except OSError as exc:
-        raise InputError(f"cannot write to the output folder {out}: {exc.strerror or exc}") from None
+    for folder, what in ((work, "the work folder"), (out, "the output folder")):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".evalkit-write-test.{os.getpid()}.tmp"
+            probe.write_bytes(b"x")
+            probe.unlink()
+        except OSError as exc:
+            raise InputError(f"cannot write to {what} {folder}: {exc.strerror or exc}") from None
 
 
 __all__ = ["WorkFolders", "check_folders", "default_work_folder", "locked"]

@@ -37,6 +37,7 @@ from typing import Literal, Protocol
 
 from evalkit.batch.worker import (
     BUNDLE_CACHE_ENV,
+    CANNOT_WRITE,
     FORK_SERVER_ENV,
     WARMUP_TASK_ENV,
     UnitOutcome,
@@ -163,6 +164,8 @@ class _Slot:
 
 
 def _describe_exit(code: int) -> str:
+    if code >= CANNOT_WRITE:
+        return f"the unit's process could not write to the work folder: {os.strerror(code - CANNOT_WRITE)}"
     if code < 0:
         try:
             name = signal.Signals(-code).name

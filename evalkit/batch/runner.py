@@ -20,10 +20,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -36,7 +37,7 @@ from evalkit.batch.prepared import STORE_DIR, StoreState, ensure_store, store_is
 from evalkit.batch.publish import audit_for_publishing, publish
 from evalkit.batch.summary import BatchResult, summary_text
 from evalkit.batch.worker import STORE_READY_ENV, Engine, UnitOutcome, UnitTask
-from evalkit.errors import InputError
+from evalkit.errors import InputError, JobFailed
 
 Executor = Literal["local", "dask"]
 
@@ -138,6 +139,20 @@ def _render(tasks: Sequence[UnitTask], *, executor: Executor, scheduler: str | N
                          task_dir=folders.tasks, progress=bar)
 
 
+@contextlib.contextmanager
+def _work_folder_errors(work: Path) -> Iterator[None]:
+    """A write that fails in the work folder (a full disk, a folder made read-only while
+    the batch ran) ends the batch with one line naming the folder: exit 1. (Publishing
+    says which pages made it before such an error: see :mod:`evalkit.batch.publish`.)"""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError) or (exc.filename and work not in Path(exc.filename).parents):
+            raise
+        where = exc.filename or work
+        raise JobFailed(f"cannot write to the work folder ({where}): {exc.strerror or exc}") from exc
+
+
 def run_batch(
     plan: BatchPlan,
     *,
@@ -163,7 +178,7 @@ def run_batch(
     check_folders(out, work, (plan.data_dir,))
     folders = WorkFolders(work)
     notes: list[str] = []
-    with locked(work):
+    with locked(work), _work_folder_errors(work):
         folders.make()
         folders.clean_temporary()
         launcher = _early_launcher(plan, folders, engine, executor)

@@ -37,6 +37,9 @@ ERROR_EXCERPT_CHARS = 400
 BUNDLE_CACHE_ENV = "EVALKIT_BATCH_BUNDLE_CACHE"
 """Environment variable: a file that caches the Vega bundle for the fork server."""
 FORK_SERVER_ENV = "EVALKIT_BATCH_FORK_SERVER"
+CANNOT_WRITE = 100
+"""A unit's process that cannot write even its outcome (a full disk, a folder made
+read-only) exits with ``CANNOT_WRITE + errno`` and prints nothing; the supervisor says why."""
 """Environment variable: set to 1 for the fork server, whose preload then warms up."""
 WARMUP_TASK_ENV = "EVALKIT_BATCH_WARMUP_TASK"
 """Environment variable: a task file the fork server renders once to warm its caches."""
@@ -214,7 +217,10 @@ def child_main(task_json: str) -> None:
         task_file = Path(task.result).with_suffix(".task.json")
         write_atomic(task_file, task_json)
         os.execv(sys.executable, [sys.executable, "-m", "evalkit.batch.worker", str(task_file)])
-    run_task(task)
+    try:
+        run_task(task)
+    except OSError as exc:  # not even the outcome could be written: say why by the exit code
+        os._exit(CANNOT_WRITE + (exc.errno or 0) if (exc.errno or 0) < 256 - CANNOT_WRITE else CANNOT_WRITE)
 
 
 def main(argv: list[str] | None = None) -> int:
