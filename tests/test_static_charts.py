@@ -101,6 +101,23 @@ def test_a_phone_scrolls_no_page_sideways_and_sees_every_chart(browser, static_p
 
 @pytest.mark.slow
 @pytest.mark.browser
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_a_phone_reads_the_respondents_by_role_without_swiping(browser, static_pages, name: str) -> None:  # type: ignore[no-untyped-def]
+    """The first table a reader meets (respondents by role: "Pårørenderepresentanter" beside
+    "skjult av personvernhensyn") and every other two-column table fit a 390 px screen:
+    nothing in them is cut off until the reader scrolls the table sideways."""
+    context, page, _ = _open(browser, static_pages[name], 390, javascript=False)
+    tables = page.evaluate("""() => Array.from(document.querySelectorAll('table.ek-table'))
+        .filter(t => t.querySelectorAll('thead th').length === 2)
+        .map(t => ({caption: t.caption ? t.caption.innerText : '', scroll: t.scrollWidth, client: t.clientWidth}))""")
+    assert any("rolle" in t["caption"].lower() for t in tables), tables
+    for table in tables:
+        assert table["scroll"] <= table["client"] + 1, table
+    context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.parametrize("javascript", [False, True], ids=["nojs", "js"])
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_no_chart_is_clipped_on_a_desktop(browser, static_pages, name: str, javascript: bool) -> None:  # type: ignore[no-untyped-def]
