@@ -37,7 +37,7 @@ STORE_DIR: Final = "prepared"
 DIGESTS_FILE: Final = "prepared-digests.json"
 REFERENCE_TABLES: Final = REFERENCE_READ
 """What a report reads from ``data_dir`` itself (:class:`evalkit.report.Reference`)."""
-_FORMAT: Final = 1
+_FORMAT: Final = 2
 
 
 def sha256_text(text: str) -> str:

@@ -22,6 +22,7 @@ from evalkit import runchart
 from evalkit.canonical import CanonicalData
 from evalkit.instrument import Instrument, load_instrument
 from evalkit.metrics import comparisons, suppression
+from evalkit.metrics.funnel import funnels as funnel_frame
 from evalkit.metrics.indices import index_summary, respondent_indices_from_scored
 from evalkit.metrics.likert import (
     distribution_from_rollup,
@@ -36,12 +37,13 @@ from evalkit.metrics.schema import FRAMES, conform, empty_frame
 from evalkit.schema import ROLES, SchemaError
 from evalkit.units import UNIT_LEVELS, Hierarchy, keys_frame
 
-SETTINGS_VERSION: Final = 1
+SETTINGS_VERSION: Final = 2
 """Bumped when the meaning of the prepared frames changes (a store built before is refused)."""
 
 FRAME_NAMES: Final = (
     "items", "distributions", "indices", "reliability", "gaps", "benchmarks", "changes",
-    "recruitment", "promoters", "respondent_counts", "data_quality", "charts", "progress", "units",
+    "recruitment", "promoters", "funnels", "respondent_counts", "data_quality", "charts",
+    "progress", "units",
 )
 
 
@@ -64,6 +66,7 @@ class Prepared:
     changes: pl.DataFrame
     recruitment: pl.DataFrame
     promoters: pl.DataFrame
+    funnels: pl.DataFrame
     respondent_counts: pl.DataFrame
     data_quality: pl.DataFrame
     charts: pl.DataFrame
@@ -113,7 +116,8 @@ class Prepared:
                 mine = mine.join(own, on=["unit_level", "unit_id"], how="semi")
             return pl.concat([mine, kids]).unique(maintain_order=True)
 
-        return replace(self, **{name: cut(name, frame) for name, frame in self.frames().items()},
+        cut_frames: dict[str, Any] = {name: cut(name, frame) for name, frame in self.frames().items()}
+        return replace(self, **cut_frames,
                        settings={**self.settings, "slice": {"unit_level": unit_level, "unit_id": unit_id}})
 
 
@@ -339,6 +343,8 @@ def prepare(
 
         idx_flagged = idx_job.result()
         idx_out = conform(suppression.apply_suppression(idx_flagged, keep=idx_keys), "indices")
+        # Funnel plots read only what the indices frame shows (evalkit.metrics.funnel).
+        funnels = funnel_frame(idx_out, min_unit_n=min_unit_n)
         # Comparisons, from figures flagged but not blanked: they inherit the flags.
         idx_for_comparison = idx_flagged.filter(pl.col("role_group") != "other").with_columns(
             suppressed=pl.col("_hidden")
@@ -365,12 +371,13 @@ def prepare(
         "published_units_hash": None if published is None else _frame_hash(published.sort("unit_level", "unit_id")),
         "role_groups": {k: list(v) for k, v in ROLE_GROUPS.items()},
     }
-    return Prepared(
+    prepared = Prepared(
         items=items_out, distributions=dist_out, indices=idx_out, reliability=rel_out, gaps=gaps,
-        benchmarks=bench, changes=changes, recruitment=rec_out, promoters=prom,
+        benchmarks=bench, changes=changes, recruitment=rec_out, promoters=prom, funnels=funnels,
         respondent_counts=counts_out, data_quality=dq_out, charts=charts, progress=progress,
         units=units, settings=settings,
     )
+    return prepared
 
 
 def _counts_quality_recruitment(

@@ -277,6 +277,30 @@ FRAMES: Final[dict[str, FrameSpec]] = {
             estimate="estimate",
         ),
         FrameSpec(
+            "funnels",
+            "Funnel plots (Spiegelhalter 2005): each municipality and network against the "
+            "national value of its wave, with 95 % and 99.8 % limits at its n "
+            "(evalkit.metrics.funnel). Only units whose indices row is visible and rests on "
+            "at least min_unit_n respondents; role group 'all'.",
+            (
+                *UNIT, WAVE, ROLE_GROUP, DIM,
+                _c("measure", S, "mean (index, 0–100) or share_favourable (0–1)"),
+                _c("n", INT, "respondents with an index in the unit"),
+                _c("value", F, "the unit's mean index or share favourable"),
+                _c("centre", F, "national mean of respondent-level index scores, or the pooled "
+                   "national share favourable"),
+                _c("sd", F, "national standard deviation of respondent-level index scores "
+                   "(mean only; the limits are centre ± z·sd/√n)"),
+                _c("lower95", F, "95 % limit, low (share: exact binomial quantile / n)"),
+                _c("upper95", F, "95 % limit, high"),
+                _c("lower998", F, "99.8 % limit, low"),
+                _c("upper998", F, "99.8 % limit, high"),
+                _c("verdict", S, "over / under (outside the 99.8 % limits) or within"),
+            ),
+            key=("unit_level", "unit_id", "wave", "role_group", "dimension", "measure"),
+            estimate="value",
+        ),
+        FrameSpec(
             "respondent_counts",
             "Respondents per unit, wave and role (and 'all'), as context. n_display "
             "is '<min_cell_n' for 0 < n < min_cell_n, '–' for other suppressed counts.",
