@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
@@ -30,6 +31,7 @@ from evalkit.metrics.likert import (
     scored_answers,
     summary_from_rollup,
 )
+from evalkit.metrics.model import involvement_model, with_simple_comparisons
 from evalkit.metrics.recruitment import promoters, recruitment_summary, team_means
 from evalkit.metrics.reliability import reliability_from_scored
 from evalkit.metrics.rollup import ROLE_GROUPS, relevel, roll_up
@@ -42,7 +44,7 @@ SETTINGS_VERSION: Final = 2
 
 FRAME_NAMES: Final = (
     "items", "distributions", "indices", "reliability", "gaps", "benchmarks", "changes",
-    "recruitment", "promoters", "funnels", "respondent_counts", "data_quality", "charts",
+    "recruitment", "promoters", "funnels", "model", "respondent_counts", "data_quality", "charts",
     "progress", "units",
 )
 
@@ -67,16 +69,20 @@ class Prepared:
     recruitment: pl.DataFrame
     promoters: pl.DataFrame
     funnels: pl.DataFrame
+    model: pl.DataFrame
     respondent_counts: pl.DataFrame
     data_quality: pl.DataFrame
     charts: pl.DataFrame
     progress: pl.DataFrame
     units: pl.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict, init=False, compare=False)
+    """Seconds spent on the costlier steps of :func:`prepare` (``model``); not part of the
+    data (a slice or a store read back has none)."""
 
     def frames(self) -> dict[str, pl.DataFrame]:
-        """Frame name → frame (everything but ``settings``)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "settings"}
+        """Frame name → frame (everything but ``settings`` and ``timings``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("settings", "timings")}
 
     def for_unit(self, unit_level: str, unit_id: str) -> Prepared:
         """Only what a dashboard for this unit may show.
@@ -359,6 +365,14 @@ def prepare(
             changes = empty_frame("changes")
         rel_out = conform(suppression.apply_suppression(rel_job.result(), keep=[*idx_keys, "k"]), "reliability")
 
+        # What goes with better involvement: the multilevel model of the wave, once.
+        started = time.perf_counter()
+        model = conform(with_simple_comparisons(
+            involvement_model(rindex, teams_w, wave=wave, indices=idx_out, min_cell_n=min_cell_n,
+                              min_unit_n=min_unit_n),
+            prom, gaps), "model")
+        model_seconds = time.perf_counter() - started
+
     settings = {
         "settings_version": SETTINGS_VERSION,
         "wave": wave,
@@ -374,9 +388,10 @@ def prepare(
     prepared = Prepared(
         items=items_out, distributions=dist_out, indices=idx_out, reliability=rel_out, gaps=gaps,
         benchmarks=bench, changes=changes, recruitment=rec_out, promoters=prom, funnels=funnels,
-        respondent_counts=counts_out, data_quality=dq_out, charts=charts, progress=progress,
+        model=model, respondent_counts=counts_out, data_quality=dq_out, charts=charts, progress=progress,
         units=units, settings=settings,
     )
+    prepared.timings["model"] = model_seconds
     return prepared
 
 

@@ -301,6 +301,42 @@ FRAMES: Final[dict[str, FrameSpec]] = {
             estimate="value",
         ),
         FrameSpec(
+            "model",
+            "What goes with better involvement, modelled (evalkit.metrics.model): a linear "
+            "model of each index on the user side vs the provider side, trained "
+            "representatives and each recruitment channel, with random intercepts for teams "
+            "and municipalities (REML), the batch's wave; beside it the simpler comparison "
+            "(promoters for team factors, gaps for the side). Associations, not causes.",
+            (
+                *UNIT, WAVE, DIM,
+                _c("term", S, "side:user_side (user side minus provider side), reps_trained, "
+                   "or channel:<name> (channel used vs not)"),
+                _c("estimate", F, "difference in index points (0–100), other terms held equal"),
+                _c("ci_low", F, "Wald 95 % interval, low"),
+                _c("ci_high", F, "Wald 95 % interval, high"),
+                _c("p_value", F, "two-sided Wald test"),
+                _c("n", INT, "respondents in the model (user and provider side with an index)"),
+                _c("n_teams", INT, "teams in the model"),
+                _c("n_municipalities", INT, "municipalities in the model"),
+                _c("counted_in", S, "what n_with and n_without count: respondents (side) or "
+                   "teams (team factors)"),
+                _c("n_with", INT, "user-side respondents, or teams with the factor"),
+                _c("n_without", INT, "provider-side respondents, or teams without the factor"),
+                _c("var_team", F, "variance of the team intercepts"),
+                _c("var_municipality", F, "variance of the municipality intercepts (null: "
+                   "not in the model, no municipality has two teams)"),
+                _c("var_residual", F, "residual variance"),
+                _c("converged", B, "the optimiser converged"),
+                _c("simple_estimate", F, "the simpler comparison: promoters' team-level "
+                   "difference (team factors) or the role gap (side), unit 'all'"),
+                _c("simple_ci_low", F, "its 95 % interval, low"),
+                _c("simple_ci_high", F, "its 95 % interval, high"),
+                *SUPP,
+            ),
+            key=("unit_level", "unit_id", "wave", "dimension", "term"),
+            estimate="estimate",
+        ),
+        FrameSpec(
             "respondent_counts",
             "Respondents per unit, wave and role (and 'all'), as context. n_display "
             "is '<min_cell_n' for 0 < n < min_cell_n, '–' for other suppressed counts.",
