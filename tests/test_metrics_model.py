@@ -253,3 +253,12 @@ def test_p_values_are_wald(prepared) -> None:  # type: ignore[no-untyped-def]
     row = prepared.model.filter(dimension="equality", term=SIDE_TERM).row(0, named=True)
     se = (row["ci_high"] - row["ci_low"]) / (2 * stats.norm.ppf(0.975))
     assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(row["estimate"]) / se), rel=1e-9)
+
+
+def test_same_bits_whatever_the_row_order(sample_data: CanonicalData) -> None:
+    ri = respondent_indices(sample_data.answers, sample_data.respondents, load_instrument().items_frame()).collect()
+    indices = index_summary(ri, levels=["all"])
+    first = involvement_model(ri, sample_data.teams, wave="2026", indices=indices)
+    shuffled = involvement_model(ri.sample(fraction=1.0, shuffle=True, seed=4), sample_data.teams.reverse(),
+                                 wave="2026", indices=indices)
+    assert shuffled.equals(first)

@@ -100,9 +100,11 @@ def model_data(respondent_index: pl.DataFrame | pl.LazyFrame, teams: pl.DataFram
     people = (
         respondent_index.lazy()
         .filter((pl.col("wave") == wave) & which & pl.col("index").is_not_null() & pl.col("role").is_in(sides))
-        .select("dimension", "team_id", "municipality_id", "role", "index")
+        .select("dimension", "respondent_id", "team_id", "municipality_id", "role", "index")
         .collect()
         .join(facts, on="team_id", how="left")
+        # One order whatever order the rows came in: the fit's float sums follow it.
+        .sort("dimension", "respondent_id")
     )
     channels = pl.col("channels")
     return people.select(
