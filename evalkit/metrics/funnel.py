@@ -45,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from evalkit.metrics._stats import Z95
 from evalkit.metrics.rollup import relevel
 from evalkit.metrics.schema import conform, empty_frame
 
@@ -52,8 +53,6 @@ FloatArray = npt.NDArray[np.float64]
 
 MEASURES: Final = ("mean", "share_favourable")
 LEVELS: Final = ("municipality", "network")
-Z95: Final = 1.959963984540054
-"""Two-sided 95 %: the 97.5th percentile of the standard normal distribution."""
 Z998: Final = 3.090232306167813
 """Two-sided 99.8 %: the 99.9th percentile of the standard normal distribution."""
 TAILS: Final = {"95": (0.025, 0.975), "998": (0.001, 0.999)}
