@@ -262,3 +262,23 @@ def test_same_bits_whatever_the_row_order(sample_data: CanonicalData) -> None:
     shuffled = involvement_model(ri.sample(fraction=1.0, shuffle=True, seed=4), sample_data.teams.reverse(),
                                  wave="2026", indices=indices)
     assert shuffled.equals(first)
+
+
+def test_as_many_terms_as_people_fits_nothing() -> None:
+    # Ten teams of one respondent each and nine independent columns (the intercept, "not
+    # answered", side, training, five channels): one degree of freedom, no model.
+    channels = [["user_organisation"], ["known_to_team"], ["via_services"], ["via_experience_consultant"],
+                ["other"], ["user_organisation", "known_to_team"], ["via_services", "other"],
+                ["known_to_team", "via_experience_consultant"], ["user_organisation", "other"], None]
+    ri = pl.DataFrame({"respondent_id": [f"r{k}" for k in range(10)], "wave": "w",
+                       "team_id": [f"t{k}" for k in range(10)], "municipality_id": [f"{1000 + k}" for k in range(10)],
+                       "network_id": "N", "role": ["provider", "user_rep"] * 5, "dimension": "impact",
+                       "index": np.linspace(30, 90, 10)}).with_columns(favourable=pl.col("index") >= 75)
+    teams = pl.DataFrame({"wave": "w", "team_id": [f"t{k}" for k in range(10)], "channels": channels,
+                          "reps_trained": [k % 3 == 0 if k < 9 else None for k in range(10)]})
+    design = model_data(ri, teams, wave="w").drop("dimension", "team_id", "municipality_id", "index")
+    x = np.column_stack([np.ones(10), design.to_numpy()])
+    assert np.linalg.matrix_rank(x) == 9
+    out = involvement_model(ri, teams, wave="w", indices=index_summary(ri, levels=["all"]))
+    assert set(out["reason"]) == {"too_few_to_model"}
+    assert out["estimate"].is_null().all()

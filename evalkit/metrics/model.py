@@ -75,6 +75,7 @@ TOO_FEW: Final = "too_few_teams_or_people"
 TOO_FEW_TO_MODEL: Final = "too_few_to_model"
 NO_VARIATION: Final = "no_variation"
 COLLINEAR: Final = "collinear"
+NOT_ESTIMABLE: Final = "not_estimable"
 
 
 def model_data(respondent_index: pl.DataFrame | pl.LazyFrame, teams: pl.DataFrame, *, wave: str,
@@ -227,8 +228,13 @@ def _dimension_rows(data: pl.DataFrame, *, min_cell_n: int, min_unit_n: int, min
     codes = data.select(pl.col("team_id", "municipality_id").rank("dense").cast(pl.Int64))
     n_munis = data["municipality_id"].n_unique()
     nested = 2 <= n_munis < n_teams
-    fit = fit_random_intercepts(data["index"].to_numpy(), x, codes["team_id"].to_numpy(),
-                                codes["municipality_id"].to_numpy() if nested else None, names=columns)
+    if n <= x.shape[1] + 1:
+        return [_blank(term, TOO_FEW_TO_MODEL, suppressed=True) for term in TERMS]
+    try:
+        fit = fit_random_intercepts(data["index"].to_numpy(), x, codes["team_id"].to_numpy(),
+                                    codes["municipality_id"].to_numpy() if nested else None, names=columns)
+    except np.linalg.LinAlgError:  # numerically singular after all: nothing to say
+        return [_blank(term, NOT_ESTIMABLE, suppressed=False) for term in TERMS]
     common = {"n": n, "n_teams": n_teams, "n_municipalities": n_munis, "var_team": fit.var_team,
               "var_municipality": fit.var_municipality, "var_residual": fit.var_residual,
               "converged": fit.converged}
