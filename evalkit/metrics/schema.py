@@ -306,7 +306,9 @@ FRAMES: Final[dict[str, FrameSpec]] = {
             "model of each index on the user side vs the provider side, trained "
             "representatives and each recruitment channel, with random intercepts for teams "
             "and municipalities (REML), the batch's wave; beside it the simpler comparison "
-            "(promoters for team factors, gaps for the side). Associations, not causes.",
+            "(promoters for team factors, gaps for the side). Associations, not causes. "
+            "Reasons: too_few_teams_or_people and too_few_to_model (suppressed); "
+            "no_variation, collinear and not_estimable (the term has no estimate).",
             (
                 *UNIT, WAVE, DIM,
                 _c("term", S, "side:user_side (user side minus provider side), reps_trained, "
