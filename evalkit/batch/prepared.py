@@ -37,7 +37,7 @@ STORE_DIR: Final = "prepared"
 DIGESTS_FILE: Final = "prepared-digests.json"
 REFERENCE_TABLES: Final = REFERENCE_READ
 """What a report reads from ``data_dir`` itself (:class:`evalkit.report.Reference`)."""
-_FORMAT: Final = 1
+_FORMAT: Final = 2
 
 
 def sha256_text(text: str) -> str:
@@ -87,6 +87,8 @@ class StoreState:
     damaged: tuple[str, ...] = ()
     """Why an up-to-date store was rebuilt: its files that no longer match the checksums
     written with them (empty: it was not damaged)."""
+    model_seconds: float | None = None
+    """Of ``seconds``, the multilevel model's fit (None: the store was not built)."""
 
 
 def store_inputs(plan: BatchPlan) -> dict[str, Any]:
@@ -208,7 +210,8 @@ def ensure_store(plan: BatchPlan, work: Path) -> StoreState:
     computed = {f"{level}:{uid}": d for (level, uid), d in slice_digests(prepared, keys).items()}
     write_atomic(work / DIGESTS_FILE, json.dumps(
         {"input_hash": input_hash, "digests": computed, "files": store_checksums(folder)}, indent=1, sort_keys=True))
-    return StoreState(folder, input_hash, True, time.perf_counter() - start, computed, tuple(damage))
+    return StoreState(folder, input_hash, True, time.perf_counter() - start, computed, tuple(damage),
+                      prepared.timings.get("model"))
 
 
 def manifest_parameters(section: Section, unit: Unit, base: Path) -> dict[str, Any]:

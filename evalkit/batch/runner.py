@@ -207,7 +207,7 @@ def run_batch(
         unchanged=sum(p.action == "unchanged" for p in planned),
         reused_staged=sum(p.action == "staged" for p in planned),
         failed=failed, rejected=verdict.rejected, store_built=store.built, store_seconds=store.seconds,
-        store_damage=store.damaged,
+        store_damage=store.damaged, store_model_seconds=store.model_seconds,
         seconds=time.perf_counter() - start, published=published, out=out, work=work, notes=notes,
         index_updated=verdict.index_changed and verdict.index_ok, withdrawn=withdrawn,
         warnings=verdict.warnings,

@@ -26,6 +26,8 @@ class BatchResult:
     work: Path
     notes: list[str] = field(default_factory=list)
     store_damage: tuple[str, ...] = ()
+    store_model_seconds: float | None = None
+    """Of ``store_seconds``, the multilevel model's fit."""
     index_updated: bool = False
     withdrawn: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -54,6 +56,8 @@ def summary_text(result: BatchResult, *, engine: str, jobs: int, executor: str) 
             parts.append(f"{len(result.rejected)} rejected by the audit")
         lines.append(f"{head}: {', '.join(parts)} [engine {engine}, executor {executor}, {jobs} job(s)]")
         store = (f"rebuilt in {result.store_seconds:.1f} s" if result.store_built else "up to date")
+        if result.store_built and result.store_model_seconds is not None:
+            store += f" (of which the multilevel model {result.store_model_seconds:.1f} s)"
         if result.store_damage:
             store = f"damaged ({'; '.join(result.store_damage)}), {store}"
         lines.append(f"  prepared store: {store}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +23,7 @@ from evalkit import runchart
 from evalkit.canonical import CanonicalData
 from evalkit.instrument import Instrument, load_instrument
 from evalkit.metrics import comparisons, suppression
+from evalkit.metrics.funnel import funnels as funnel_frame
 from evalkit.metrics.indices import index_summary, respondent_indices_from_scored
 from evalkit.metrics.likert import (
     distribution_from_rollup,
@@ -29,6 +31,7 @@ from evalkit.metrics.likert import (
     scored_answers,
     summary_from_rollup,
 )
+from evalkit.metrics.model import involvement_model, with_simple_comparisons
 from evalkit.metrics.recruitment import promoters, recruitment_summary, team_means
 from evalkit.metrics.reliability import reliability_from_scored
 from evalkit.metrics.rollup import ROLE_GROUPS, relevel, roll_up
@@ -36,12 +39,13 @@ from evalkit.metrics.schema import FRAMES, conform, empty_frame
 from evalkit.schema import ROLES, SchemaError
 from evalkit.units import UNIT_LEVELS, Hierarchy, keys_frame
 
-SETTINGS_VERSION: Final = 1
+SETTINGS_VERSION: Final = 2
 """Bumped when the meaning of the prepared frames changes (a store built before is refused)."""
 
 FRAME_NAMES: Final = (
     "items", "distributions", "indices", "reliability", "gaps", "benchmarks", "changes",
-    "recruitment", "promoters", "respondent_counts", "data_quality", "charts", "progress", "units",
+    "recruitment", "promoters", "funnels", "model", "respondent_counts", "data_quality", "charts",
+    "progress", "units",
 )
 
 
@@ -64,16 +68,21 @@ class Prepared:
     changes: pl.DataFrame
     recruitment: pl.DataFrame
     promoters: pl.DataFrame
+    funnels: pl.DataFrame
+    model: pl.DataFrame
     respondent_counts: pl.DataFrame
     data_quality: pl.DataFrame
     charts: pl.DataFrame
     progress: pl.DataFrame
     units: pl.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict, init=False, compare=False)
+    """Seconds spent on the costlier steps of :func:`prepare` (``model``); not part of the
+    data (a slice or a store read back has none)."""
 
     def frames(self) -> dict[str, pl.DataFrame]:
-        """Frame name → frame (everything but ``settings``)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "settings"}
+        """Frame name → frame (everything but ``settings`` and ``timings``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("settings", "timings")}
 
     def for_unit(self, unit_level: str, unit_id: str) -> Prepared:
         """Only what a dashboard for this unit may show.
@@ -113,7 +122,8 @@ class Prepared:
                 mine = mine.join(own, on=["unit_level", "unit_id"], how="semi")
             return pl.concat([mine, kids]).unique(maintain_order=True)
 
-        return replace(self, **{name: cut(name, frame) for name, frame in self.frames().items()},
+        cut_frames: dict[str, Any] = {name: cut(name, frame) for name, frame in self.frames().items()}
+        return replace(self, **cut_frames,
                        settings={**self.settings, "slice": {"unit_level": unit_level, "unit_id": unit_id}})
 
 
@@ -339,6 +349,8 @@ def prepare(
 
         idx_flagged = idx_job.result()
         idx_out = conform(suppression.apply_suppression(idx_flagged, keep=idx_keys), "indices")
+        # Funnel plots read only what the indices frame shows (evalkit.metrics.funnel).
+        funnels = funnel_frame(idx_out, min_unit_n=min_unit_n)
         # Comparisons, from figures flagged but not blanked: they inherit the flags.
         idx_for_comparison = idx_flagged.filter(pl.col("role_group") != "other").with_columns(
             suppressed=pl.col("_hidden")
@@ -353,6 +365,14 @@ def prepare(
             changes = empty_frame("changes")
         rel_out = conform(suppression.apply_suppression(rel_job.result(), keep=[*idx_keys, "k"]), "reliability")
 
+        # What goes with better involvement: the multilevel model of the wave, once.
+        started = time.perf_counter()
+        model = conform(with_simple_comparisons(
+            involvement_model(rindex, teams_w, wave=wave, indices=idx_out, min_cell_n=min_cell_n,
+                              min_unit_n=min_unit_n),
+            prom, gaps), "model")
+        model_seconds = time.perf_counter() - started
+
     settings = {
         "settings_version": SETTINGS_VERSION,
         "wave": wave,
@@ -365,12 +385,14 @@ def prepare(
         "published_units_hash": None if published is None else _frame_hash(published.sort("unit_level", "unit_id")),
         "role_groups": {k: list(v) for k, v in ROLE_GROUPS.items()},
     }
-    return Prepared(
+    prepared = Prepared(
         items=items_out, distributions=dist_out, indices=idx_out, reliability=rel_out, gaps=gaps,
-        benchmarks=bench, changes=changes, recruitment=rec_out, promoters=prom,
-        respondent_counts=counts_out, data_quality=dq_out, charts=charts, progress=progress,
+        benchmarks=bench, changes=changes, recruitment=rec_out, promoters=prom, funnels=funnels,
+        model=model, respondent_counts=counts_out, data_quality=dq_out, charts=charts, progress=progress,
         units=units, settings=settings,
     )
+    prepared.timings["model"] = model_seconds
+    return prepared
 
 
 def _counts_quality_recruitment(

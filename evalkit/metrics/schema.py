@@ -277,6 +277,68 @@ FRAMES: Final[dict[str, FrameSpec]] = {
             estimate="estimate",
         ),
         FrameSpec(
+            "funnels",
+            "Funnel plots (Spiegelhalter 2005): each municipality and network against the "
+            "national value of its wave, with 95 % and 99.8 % limits at its n "
+            "(evalkit.metrics.funnel). Only units whose indices row is visible and rests on "
+            "at least min_unit_n respondents; role group 'all'.",
+            (
+                *UNIT, WAVE, ROLE_GROUP, DIM,
+                _c("measure", S, "mean (index, 0–100) or share_favourable (0–1)"),
+                _c("n", INT, "respondents with an index in the unit"),
+                _c("value", F, "the unit's mean index or share favourable"),
+                _c("centre", F, "national mean of respondent-level index scores, or the pooled "
+                   "national share favourable"),
+                _c("sd", F, "national standard deviation of respondent-level index scores "
+                   "(mean only; the limits are centre ± z·sd/√n)"),
+                _c("lower95", F, "95 % limit, low (share: exact binomial quantile / n)"),
+                _c("upper95", F, "95 % limit, high"),
+                _c("lower998", F, "99.8 % limit, low"),
+                _c("upper998", F, "99.8 % limit, high"),
+                _c("verdict", S, "over / under (outside the 99.8 % limits) or within"),
+            ),
+            key=("unit_level", "unit_id", "wave", "role_group", "dimension", "measure"),
+            estimate="value",
+        ),
+        FrameSpec(
+            "model",
+            "What goes with better involvement, modelled (evalkit.metrics.model): a linear "
+            "model of each index on the user side vs the provider side, trained "
+            "representatives and each recruitment channel, with random intercepts for teams "
+            "and municipalities (REML), the batch's wave; beside it the simpler comparison "
+            "(promoters for team factors, gaps for the side). Associations, not causes. "
+            "Reasons: too_few_teams_or_people and too_few_to_model (suppressed); "
+            "no_variation, collinear and not_estimable (the term has no estimate).",
+            (
+                *UNIT, WAVE, DIM,
+                _c("term", S, "side:user_side (user side minus provider side), reps_trained, "
+                   "or channel:<name> (channel used vs not)"),
+                _c("estimate", F, "difference in index points (0–100), other terms held equal"),
+                _c("ci_low", F, "Wald 95 % interval, low"),
+                _c("ci_high", F, "Wald 95 % interval, high"),
+                _c("p_value", F, "two-sided Wald test"),
+                _c("n", INT, "respondents in the model (user and provider side with an index)"),
+                _c("n_teams", INT, "teams in the model"),
+                _c("n_municipalities", INT, "municipalities in the model"),
+                _c("counted_in", S, "what n_with and n_without count: respondents (side) or "
+                   "teams (team factors)"),
+                _c("n_with", INT, "user-side respondents, or teams with the factor"),
+                _c("n_without", INT, "provider-side respondents, or teams without the factor"),
+                _c("var_team", F, "variance of the team intercepts"),
+                _c("var_municipality", F, "variance of the municipality intercepts (null: "
+                   "not in the model, no municipality has two teams)"),
+                _c("var_residual", F, "residual variance"),
+                _c("converged", B, "the optimiser converged"),
+                _c("simple_estimate", F, "the simpler comparison: promoters' team-level "
+                   "difference (team factors) or the role gap (side), unit 'all'"),
+                _c("simple_ci_low", F, "its 95 % interval, low"),
+                _c("simple_ci_high", F, "its 95 % interval, high"),
+                *SUPP,
+            ),
+            key=("unit_level", "unit_id", "wave", "dimension", "term"),
+            estimate="estimate",
+        ),
+        FrameSpec(
             "respondent_counts",
             "Respondents per unit, wave and role (and 'all'), as context. n_display "
             "is '<min_cell_n' for 0 < n < min_cell_n, '–' for other suppressed counts.",
