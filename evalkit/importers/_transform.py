@@ -104,6 +104,8 @@ def _teams(statics: pl.DataFrame, team_rows: pl.DataFrame, ctx: Context) -> pl.D
                 "_col_municipality_id": pl.String, "_col_network_id": pl.String},
         orient="row",
     )
+    if not statics.columns:  # no survey, and no measure or score accepted
+        statics = register.clear()
     everything = pl.concat([register, statics.cast(register.schema)], how="vertical")
     _check_static(everything, "municipality_id", "host municipality")
     _check_static(everything, "network_id", "network")

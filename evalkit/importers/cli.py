@@ -69,8 +69,8 @@ reference/teams.csv (';' or ',' separated; several codes or partners with '|'):
 
 \b
 A date in no wave's range, or a cell that is not a date, is a rejection. A survey
-none of whose rows could be used stops the run (exit 2, nothing written), naming
-the most common reasons.
+(or the measures, or the progress scores) none of whose rows could be used stops
+the run (exit 2, nothing written), naming the most common reasons.
 """
 
 
