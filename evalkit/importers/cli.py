@@ -16,7 +16,7 @@ _SHOWN_REJECTIONS = 20
 
 def summary(result: ImportResult) -> str:
     """The lines ``evalkit validate`` prints: counts per survey and reason, first rejections."""
-    lines = []
+    lines = [f"note: {note}" for note in result.notes]
     for s in result.stats:
         if s.section in ("measures", "progress"):
             # a row is one team's measure (or one assessor's score) in one month
