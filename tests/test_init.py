@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 from evalkit.canonical import CanonicalData, load
 from evalkit.cli import main
 from evalkit.importers import load_mapping
-from evalkit.init import FOLDERS, NOTEBOOKS, init_folder
+from evalkit.init import FOLDERS, NOTEBOOKS, init_folder, notebook_for_folder
 from evalkit.params import municipality_parameters, network_parameters, notebook_parameters
 from evalkit.schema import TABLES
 
@@ -189,6 +189,31 @@ def test_the_readme_names_only_commands_that_exist_with_options_they_take() -> N
     # The folders the commands write are the ones init makes, and the README's table names.
     for name in (*FOLDERS, "reference", "mappings", "notebooks"):
         assert f"`{name}/`" in readme
+
+
+@pytest.mark.slow
+def test_init_finds_the_notebooks_in_a_non_editable_install(evalkit_wheel: Path, tmp_path: Path) -> None:
+    """The wheel unpacked as pip installs it, and nothing of the repository on the path:
+    init writes the folder with both notebooks, pointed at its data."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    site = tmp_path / "site-packages"
+    with zipfile.ZipFile(evalkit_wheel) as archive:
+        archive.extractall(site)
+    assert {n for n in NOTEBOOKS if (site / "evalkit" / "data" / "notebooks" / n).is_file()} == set(NOTEBOOKS)
+    script = ("import evalkit, sys; from evalkit.cli import main; print(evalkit.__file__); "
+              "sys.exit(main(['init', 'e']))")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(site)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[0] == str(site / "evalkit" / "__init__.py")  # not the repository's
+    for name in NOTEBOOKS:
+        written = tmp_path / "e" / "notebooks" / name
+        assert written.read_text(encoding="utf-8") == notebook_for_folder(REPO / "notebooks" / name)
 
 
 # ----------------------------------------------------------------------- following the README
