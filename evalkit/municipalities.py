@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -35,6 +36,7 @@ __all__ = [
     "FormerNumber",
     "Municipality",
     "MunicipalityNumberError",
+    "OldNumbers",
     "Resolution",
     "SplitNumberError",
     "UnknownNumberError",
@@ -274,3 +276,46 @@ def resolve(number: str) -> Resolution:
     if old.split:
         raise SplitNumberError(old, candidates)
     return Resolution(key, candidates[0], old)
+
+
+# --------------------------------------------------------------------------- against a table
+
+
+@dataclass(frozen=True)
+class OldNumbers:
+    """What the register says of old numbers, against an evaluation's own municipalities.
+
+    A number the evaluation's table lists as valid today is taken as it is, whatever the
+    register says (an evaluation's own or made-up numbers). Otherwise an old number is
+    converted to today's number if the table has it (``convert``), refused if it was split
+    (``split``: why, naming the candidates), and explained if it stays unknown (``hints``:
+    what it is today). The one rule for numbers in exports, in a mapping and in a team
+    register.
+
+    >>> old = OldNumbers.against(listed={"3201", "0301"}, today={"3201", "0301"})
+    >>> old.convert["3024"], old.hints["3001"]
+    ('3201', '3001 (Halden, 2020–2023) is 3101 Halden today')
+    >>> old.split["1507"].startswith("1507 (Ålesund, 2020–2023) was split in 2024")
+    True
+    """
+
+    convert: dict[str, str]  # old number -> today's number
+    split: dict[str, str]  # old number -> why it is refused (the candidates)
+    hints: dict[str, str]  # old number -> what it is today (for an unknown number's message)
+
+    @classmethod
+    def against(cls, listed: Iterable[str], today: Iterable[str]) -> OldNumbers:
+        """``listed``: every number of the table; ``today``: those it lists as valid today."""
+        listed, today = set(listed), set(today)
+        convert, split, hints = {}, {}, {}
+        for old in former_numbers():
+            if old.number in today:
+                continue
+            now = successors(old)
+            if old.split:
+                split[old.number] = split_message(old, now)
+            elif now[0].number in listed:
+                convert[old.number] = now[0].number
+            elif old.number not in listed:
+                hints[old.number] = f"{old.describe()} is {now[0]} today"
+        return cls(convert, split, hints)

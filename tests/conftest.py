@@ -1,7 +1,11 @@
-"""Shared fixtures: the committed sample data, loaded once per session."""
+"""Shared fixtures: the committed sample data, loaded once per session; the built wheel;
+the browser."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +43,22 @@ def browser():  # type: ignore[no-untyped-def]
         b = _launch(p)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def evalkit_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """evalkit's wheel, built as pip builds it from a copy of the package's sources (once a
+    session: the slow packaging tests share it)."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    shutil.copytree(REPO / "evalkit", src / "evalkit", ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp / "dist"), str(src)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = (tmp / "dist").glob("evalkit-*.whl")
+    return wheel

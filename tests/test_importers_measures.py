@@ -495,6 +495,30 @@ def test_bad_progress_scores_are_rejected(tmp_path: Path, capsys: pytest.Capture
     assert_frame_equal(_got(load(out).progress, "progress"), _progress([("T0301-1", date(2025, 4, 1), 4.5, "self")]))
 
 
+@pytest.mark.parametrize(("section", "rows", "expected"), [
+    ("measures", [LONG_HEADER[:6], ["Oslo 9", "waiting_days", "jan. 2025", None, None, 30],
+                  ["Oslo 9", "waiting_days", "feb. 2025", None, None, 31],
+                  ["T0301-1", "waiting_days", "jan. 2030", None, None, 3]],
+     "measures: none of the 3 rows (a team's measure in one month) could be used; most common reasons: "
+     "unknown team (2 rows), month in the future (1 row); nothing written (fix the mapping or the spreadsheets;"),
+    ("progress", [["Team", "Måned", "Poeng", "Vurdert av"], ["T0301-1", "jan. 2025", "2,3", "fakultet"]],
+     "progress scores: none of the 1 rows (an assessor's score for a team in one month) could be used; most "
+     "common reasons: score off the 0.5 grid (1 row); nothing written (fix the mapping or the spreadsheets;"),
+])
+def test_measures_or_progress_without_a_usable_row_exit_2_in_their_own_words(
+    section: str, rows: Rows, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sections = {"measures": {k: LONG_SECTION[k] for k in ("team", "measure", "month", "numerator", "denominator", "value")},
+                "progress": {"team": "Team", "month": "Måned", "score": "Poeng", "assessor": "Vurdert av"}}
+    path = _csv(tmp_path / f"{section}.csv", rows)
+    out = tmp_path / "out"
+    assert _validate([str(path), "--mapping", str(_mapping(tmp_path, {section: sections[section]})),
+                      "--reference", str(SAMPLE), "--work", str(tmp_path / "work")], out) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "survey" not in err
+    assert not out.exists()
+
+
 # ----------------------------------------------------------------------- fatal
 
 

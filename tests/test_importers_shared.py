@@ -96,6 +96,77 @@ def test_a_mapping_picks_the_codes_column_of_its_tool(tmp_path: Path) -> None:
     assert_frame_equal(_tables(result)["respondents"], _tables(inline)["respondents"])
 
 
+def test_old_numbers_in_the_register_file_are_read_as_todays_with_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bærum was 0219 until 2019 (a spreadsheet shows 219) and 3024 in 2020–2023, today
+    3201; Flora (1401 until 2019) is part of Kinn, 4602, since 2020 (public facts of the
+    2020 and 2024 reforms)."""
+    old = (REGISTER.replace("T3201-1;Bærum 1: ROP-tjenester;3201", "T3201-1;Bærum 1: ROP-tjenester;219")
+           .replace("T4601-1;Bergen 1: Boligteam;4601;sorvest;4602", "T4601-1;Bergen 1: Boligteam;4601;sorvest;1401"))
+    assert old != REGISTER
+    files = [FIX / "nettskjema" / "medlem.csv", FIX / "nettskjema" / "team.csv"]
+    work = tmp_path / "work"
+    (tmp_path / "today").mkdir()
+    today = import_files(files, _shared(tmp_path / "today", NETTSKJEMA), work=work, reference=REF)
+    converted = import_files(files, _shared(tmp_path, NETTSKJEMA, register=old), work=work, reference=REF)
+    for name, frame in _tables(today).items():
+        assert_frame_equal(_tables(converted)[name], frame, check_row_order=True)
+    register = tmp_path / "mappings" / ".." / "reference" / "teams.csv"
+    assert converted.notes == [
+        f"{register}, row 3, column 'municipality': 0219 (Bærum, until 2019) is 3201 Bærum today: read as 3201",
+        f"{register}, row 4, column 'partners': 1401 (Flora, until 2019) is 4602 Kinn today: read as 4602",
+    ]
+    assert today.notes == []
+    code = main(["validate", *map(str, files), "--mapping", str(tmp_path / "mappings" / NETTSKJEMA.name),
+                 "--reference", str(REF), "--work", str(work), "--out", str(tmp_path / "out")])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert f"note: {register}, row 3, column 'municipality': 0219 (Bærum, until 2019) is 3201 Bærum today" in printed
+
+
+def test_old_numbers_in_an_inline_register_are_read_as_todays_too(tmp_path: Path) -> None:
+    text = NETTSKJEMA.read_text(encoding="utf-8")
+    assert text.count('municipality: "3201"') == 1
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(text.replace('municipality: "3201"', 'municipality: "3024"'), encoding="utf-8")
+    result = import_files([FIX / "nettskjema" / "medlem.csv"], mapping, work=tmp_path / "work", reference=REF)
+    assert result.notes == ["mapping: teams (T3201-1), municipality: 3024 (Bærum, 2020–2023) is 3201 Bærum today: "
+                            "read as 3201"]
+    assert set(result.data.teams.filter(pl.col("team_id") == "T3201-1").get_column("municipality_id")) == {"3201"}
+
+
+@pytest.mark.parametrize(("row", "needle"), [
+    # Ålesund's number of 2020–2023: split in 2024 into Ålesund and Haram.
+    ("T4601-1;Bergen 1: Boligteam;1507;sorvest;4602",
+     "row 4, column 'municipality': team 'T4601-1' has municipality '1507', which is not in the reference "
+     "municipalities; 1507 (Ålesund, 2020–2023) was split in 2024 and cannot be converted; expected one of "
+     "today's numbers: 1508 Ålesund, 1580 Haram"),
+    # Snillfjord (5012 until 2019) was split in 2020 between Orkland, Heim and Hitra.
+    ("T4601-1;Bergen 1: Boligteam;4601;sorvest;5012",
+     "row 4, column 'partners': team 'T4601-1' has municipality '5012', which is not in the reference "
+     "municipalities; 5012 (Snillfjord, 2018–2019) was split in 2020 and cannot be converted; expected one of "
+     "today's numbers: 5055 Heim, 5056 Hitra, 5059 Orkland"),
+    # Halden's number of 2020–2023; today's 3101 is not in the fixtures' reference table.
+    ("T4601-1;Bergen 1: Boligteam;3001;sorvest;4602",
+     "row 4, column 'municipality': team 'T4601-1' has municipality '3001', which is not in the reference "
+     "municipalities; 3001 (Halden, 2020–2023) is 3101 Halden today"),
+], ids=["split-2024", "split-2020-partner", "old-not-in-reference"])
+def test_a_split_or_unlisted_old_number_in_the_register_stops_validate(
+    row: str, needle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register = REGISTER.replace("T4601-1;Bergen 1: Boligteam;4601;sorvest;4602", row)
+    assert register != REGISTER
+    mapping = _shared(tmp_path, NETTSKJEMA, register=register)
+    out = tmp_path / "out"
+    code = main(["validate", str(FIX / "nettskjema" / "medlem.csv"), "--mapping", str(mapping),
+                 "--reference", str(REF), "--work", str(tmp_path / "work"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert f"teams.csv, {needle}" in err, err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("register", "needles"),
     [
@@ -106,7 +177,8 @@ def test_a_mapping_picks_the_codes_column_of_its_tool(tmp_path: Path) -> None:
         (REGISTER.replace("4601;sorvest", "4601;vest"),
          ["teams.csv, row 4: team 'T4601-1' has network 'vest', which is not in the reference networks"]),
         (REGISTER.replace("T1103-1;Stavanger 1: Lavterskel;1103", "T1103-1;Stavanger 1: Lavterskel;1108"),
-         ["teams.csv, row 5: team 'T1103-1' has municipality '1108', which is not in the reference municipalities"]),
+         ["teams.csv, row 5, column 'municipality': team 'T1103-1' has municipality '1108', which is not in the "
+          "reference municipalities"]),
     ],
     ids=["bad-number", "code-twice", "unknown-network", "unknown-municipality"],
 )

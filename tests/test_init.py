@@ -11,12 +11,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from evalkit.canonical import CanonicalData, load
 from evalkit.cli import main
 from evalkit.importers import load_mapping
-from evalkit.init import FOLDERS, NOTEBOOKS, init_folder
+from evalkit.init import FOLDERS, NOTEBOOKS, init_folder, notebook_for_folder
 from evalkit.params import municipality_parameters, network_parameters, notebook_parameters
+from evalkit.schema import TABLES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -125,6 +127,60 @@ def test_the_templates_build_and_their_mappings_load(tmp_path: Path, capsys: pyt
     assert partners["T4601-1"] == ("4602",)
 
 
+def _switched_on(text: str) -> str:
+    """The README's step 3, done by hand: "# " removed from every line from "# measures:" on."""
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("# measures:"))
+    return "".join(lines[:start]) + "".join(line[2:] if line.startswith("# ") else line for line in lines[start:])
+
+
+@pytest.mark.parametrize("tool", ["nettskjema", "surveyxact"])
+def test_the_mappings_measures_and_progress_sections_are_off_and_load_when_switched_on(
+    tool: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "e"
+    init_folder(folder)
+    path = folder / "mappings" / f"{tool}.yml"
+    off = load_mapping(path)
+    assert off.measures is None and off.progress is None
+    path.write_text(_switched_on(path.read_text(encoding="utf-8")), encoding="utf-8")
+    on = load_mapping(path)
+    assert on.measures is not None and on.progress is not None
+    assert (on.measures.layout, on.measures.team.from_, on.measures.part) == ("wide", "title", "Del")
+    assert on.measures.measure is not None and on.measures.measure.column == "Måling"
+    assert (on.progress.layout, on.progress.team.column) == ("wide", "Team")
+    assert on.progress.assessor is not None and on.progress.assessor.column == "Vurdering"
+    # The file names the README gives are told apart from each other and from the surveys'.
+    from evalkit.importers._transform import assign_files
+
+    names = ["maalinger.xlsx", "Målinger 2025.xlsx", "fremdrift.csv", "medlemsundersokelse.csv"]
+    if tool == "nettskjema":
+        names.append("teamundersokelse.csv")
+    assigned = assign_files([Path(n) for n in names], on)
+    assert {k: [p.name for p in v] for k, v in assigned.items()} == {
+        "measures": ["maalinger.xlsx", "Målinger 2025.xlsx"], "progress": ["fremdrift.csv"],
+        "member": ["medlemsundersokelse.csv"], **({"team": ["teamundersokelse.csv"]} if tool == "nettskjema" else {}),
+    }
+    assert on.member == off.member and on.team == off.team and on.teams == off.teams
+
+
+def test_the_example_switches_the_sections_on_and_writes_the_teams_spreadsheets(tmp_path: Path) -> None:
+    folder = tmp_path / "e"
+    init_folder(folder, example=True)
+    for tool in ("nettskjema", "surveyxact"):
+        template = (REPO / "evalkit" / "data" / "init" / "mappings" / f"{tool}.yml").read_text(encoding="utf-8")
+        assert (folder / "mappings" / f"{tool}.yml").read_text(encoding="utf-8") == _switched_on(template)
+    assert sorted(p.name for p in (folder / "exports").iterdir()) == [
+        "fremdrift.csv", "maalinger.xlsx", "medlemsundersokelse.csv", "teamundersokelse.csv"]
+    import fastexcel
+
+    sheets = fastexcel.read_excel(folder / "exports" / "maalinger.xlsx").sheet_names
+    assert len(sheets) == 40 and sheets[:2] == ["Oslo 1", "Oslo 2"]  # one per team of the sample
+    progress = (folder / "exports" / "fremdrift.csv").read_bytes()
+    assert progress.startswith("\ufeffTeam;Vurdering;".encode())  # as Norwegian Excel saves a CSV
+    assert ";1,5;" in progress.decode("utf-8")
+
+
 def test_the_readme_names_only_commands_that_exist_with_options_they_take() -> None:
     readme = (REPO / "evalkit" / "data" / "init" / "README.md").read_text(encoding="utf-8")
     commands = _commands(readme)
@@ -133,6 +189,31 @@ def test_the_readme_names_only_commands_that_exist_with_options_they_take() -> N
     # The folders the commands write are the ones init makes, and the README's table names.
     for name in (*FOLDERS, "reference", "mappings", "notebooks"):
         assert f"`{name}/`" in readme
+
+
+@pytest.mark.slow
+def test_init_finds_the_notebooks_in_a_non_editable_install(evalkit_wheel: Path, tmp_path: Path) -> None:
+    """The wheel unpacked as pip installs it, and nothing of the repository on the path:
+    init writes the folder with both notebooks, pointed at its data."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    site = tmp_path / "site-packages"
+    with zipfile.ZipFile(evalkit_wheel) as archive:
+        archive.extractall(site)
+    assert {n for n in NOTEBOOKS if (site / "evalkit" / "data" / "notebooks" / n).is_file()} == set(NOTEBOOKS)
+    script = ("import evalkit, sys; from evalkit.cli import main; print(evalkit.__file__); "
+              "sys.exit(main(['init', 'e']))")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(site)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[0] == str(site / "evalkit" / "__init__.py")  # not the repository's
+    for name in NOTEBOOKS:
+        written = tmp_path / "e" / "notebooks" / name
+        assert written.read_text(encoding="utf-8") == notebook_for_folder(REPO / "notebooks" / name)
 
 
 # ----------------------------------------------------------------------- following the README
@@ -187,6 +268,12 @@ def test_following_the_readme_from_init_to_a_published_site(
     for rid in data.respondents.get_column("respondent_id").head(50):
         assert rid not in blob
     assert not (site / "pseudonym.key").exists() and (folder / "work" / "pseudonym.key").is_file()
+
+    # The teams' spreadsheets came in with the same command: the sample's measures and
+    # progress scores, exactly (numbers, notes, change points).
+    for table in ("measures", "progress"):
+        key = list(TABLES[table].key)
+        assert_frame_equal(getattr(data, table).sort(key), getattr(sample_data, table).sort(key), check_dtypes=True)
 
     # JupyterLab's "Run All" on the folder's notebook with its defaults: no error, and the
     # page is about the first municipality (by number) with a team.

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -310,19 +308,9 @@ def test_the_sample_uses_the_registers_first_years() -> None:
 
 
 @pytest.mark.slow
-def test_the_built_package_carries_the_register(tmp_path: Path) -> None:
+def test_the_built_package_carries_the_register(evalkit_wheel: Path) -> None:
     """Build the wheel as pip installs it and find the register (with its source lines) in it."""
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "evalkit", src / "evalkit", ignore=shutil.ignore_patterns("__pycache__"))
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path / "dist"), str(src)],
-        capture_output=True, text=True, timeout=600, check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    (wheel,) = (tmp_path / "dist").glob("evalkit-*.whl")
+    wheel = evalkit_wheel
     with zipfile.ZipFile(wheel) as archive:
         shipped = archive.read(f"evalkit/{register.DATA_FILE}")
         source = archive.read("evalkit/data/municipalities.source.md")

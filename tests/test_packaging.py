@@ -57,6 +57,16 @@ def test_notebooks_are_committed_without_outputs() -> None:
                 assert cell["outputs"] == [] and cell["execution_count"] is None, path.name
 
 
+def test_the_package_ships_the_report_notebooks_unchanged() -> None:
+    """evalkit init copies the notebooks from the package (any installation finds them
+    there); notebooks/ stays where the design card puts it, and the two agree byte for byte."""
+    top = {p.name: p.read_bytes() for p in (REPO / "notebooks").glob("*.ipynb")}
+    shipped = {p.name: p.read_bytes() for p in (REPO / "evalkit" / "data" / "notebooks").glob("*.ipynb")}
+    assert set(shipped) == set(top)
+    for name, data in top.items():
+        assert shipped[name] == data, f"notebooks/{name} changed: copy it to evalkit/data/notebooks/{name}"
+
+
 def test_notebooks_are_thin() -> None:
     for path in sorted((REPO / "notebooks").glob("*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))

@@ -179,6 +179,30 @@ def test_a_team_register_mistake_is_located(
     assert what in err
 
 
+def test_old_numbers_in_the_team_register_are_read_as_validate_reads_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bergen was 1201 until 2019, Bærum 3024 in 2020–2023; Ålesund's 1507 (2020–2023) was
+    split in 2024 and Halden's 3001 is 3101 today, which networks.yml does not list."""
+    teams = TEAMS + "T3;Bergen 2;1201;vest;;3\nT4;Bærum 1;3024;ost;;4\n"
+    folder = _folder(tmp_path, teams_csv=teams)
+    assert main(["reference", "build", str(folder), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert f"note: {folder / 'teams.csv'}, row 4, column 'municipality': 1201 (Bergen, until 2019) is 4601 Bergen " \
+           "today: read as 4601" in out
+    assert f"note: {folder / 'teams.csv'}, row 5, column 'municipality': 3024 (Bærum, 2020–2023) is 3201 Bærum " \
+           "today: read as 3201" in out
+    (tmp_path / "bad").mkdir()
+    bad = _folder(tmp_path / "bad", teams_csv=TEAMS + "T3;Bergen 2;4601;vest;1507;3\nT4;Halden 1;3001;ost;;4\n")
+    err = _refused(bad, capsys)
+    assert (f"{bad / 'teams.csv'}, row 4, column 'partners': value '1507' is an old number: 1507 (Ålesund, "
+            "2020–2023) was split in 2024 and cannot be converted; expected one of today's numbers: 1508 Ålesund, "
+            "1580 Haram") in err
+    assert (f"{bad / 'teams.csv'}, row 5, column 'municipality': value '3001' is not listed under network 'ost' in "
+            "networks.yml (expected a municipality of the team's network); 3001 (Halden, 2020–2023) is 3101 "
+            "Halden today") in err
+
+
 def test_every_problem_is_listed_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = _folder(tmp_path, measures_yml=MEASURES.replace("chart: p", "chart: bar").replace("better: down", "better: sideways"),
                      teams_csv=TEAMS + "T3;Nord 1;1804;nord;;3\n")

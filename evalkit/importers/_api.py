@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
@@ -52,19 +53,30 @@ def expand_paths(paths: Sequence[PathLike]) -> list[Path]:
     return out
 
 
-def check_usable(result: ImportResult) -> None:
-    """Refuse an import in which a survey has rows but none of them could be used.
+_UNUSABLE: Final = {
+    "member": ("member survey", "", "exports"),
+    "team": ("team survey", "", "exports"),
+    "measures": ("measures", " (a team's measure in one month)", "spreadsheets"),
+    "progress": ("progress scores", " (an assessor's score for a team in one month)", "spreadsheets"),
+}
+"""Per section: what the message calls it, what one of its rows is, what its files are."""
 
-    Raises :class:`InputError` naming the survey and its most common rejection reasons
-    (with the number of rows each), so that nothing is written for a wrong mapping.
+
+def check_usable(result: ImportResult) -> None:
+    """Refuse an import in which a section has rows but none of them could be used.
+
+    Raises :class:`InputError` naming the section (a survey, the measures or the progress
+    scores) and its most common rejection reasons (with the number of rows each), so that
+    nothing is written for a wrong mapping.
     """
     for s in result.stats:
         if s.rows_read and not s.accepted:
             top = sorted(s.by_reason.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
             reasons = ", ".join(f"{reason} ({n} row{'s' if n != 1 else ''})" for reason, n in top)
+            name, row, files = _UNUSABLE.get(s.section, (s.section, "", "files"))
             raise InputError(
-                f"{s.section} survey: none of the {s.rows_read} rows could be used; most common reasons: "
-                f"{reasons}; nothing written (fix the mapping or the exports; the first rejections are listed above)"
+                f"{name}: none of the {s.rows_read} rows{row} could be used; most common reasons: "
+                f"{reasons}; nothing written (fix the mapping or the {files}; the first rejections are listed above)"
             )
 
 

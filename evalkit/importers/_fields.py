@@ -231,36 +231,11 @@ def categorical(
     return frame.with_columns(pl.when(ok).then(pl.col(name)).alias(name))
 
 
-@dataclass(frozen=True)
-class _OldNumbers:
-    """What the municipality register says of old numbers, against one reference table.
-
-    A number the reference table lists as valid today (``valid_to`` empty) is taken as it
-    is, whatever the register says (an evaluation's own or made-up numbers). Otherwise an
-    old number is converted to today's number if the reference table has it, refused if
-    it was split, and explained in the message if it stays unknown.
-    """
-
-    convert: dict[str, str]  # old number -> today's number
-    split: dict[str, str]  # old number -> why it is refused (the candidates)
-    hints: dict[str, str]  # old number -> what it is today (for an unknown number's message)
-
-    @classmethod
-    def of(cls, municipalities: pl.DataFrame) -> _OldNumbers:
-        listed = set(municipalities.get_column("municipality_id").to_list())
-        today = set(municipalities.filter(pl.col("valid_to").is_null()).get_column("municipality_id").to_list())
-        convert, split, hints = {}, {}, {}
-        for old in register.former_numbers():
-            if old.number in today:
-                continue
-            now = register.successors(old)
-            if old.split:
-                split[old.number] = register.split_message(old, now)
-            elif now[0].number in listed:
-                convert[old.number] = now[0].number
-            elif old.number not in listed:
-                hints[old.number] = f"{old.describe()} is {now[0]} today"
-        return cls(convert, split, hints)
+def old_numbers(municipalities: pl.DataFrame) -> register.OldNumbers:
+    """The register's old numbers against a reference ``municipalities`` table."""
+    listed = municipalities.get_column("municipality_id").to_list()
+    today = municipalities.filter(pl.col("valid_to").is_null()).get_column("municipality_id").to_list()
+    return register.OldNumbers.against(listed, today)
 
 
 def _converted(frame: pl.DataFrame, col: str, convert: dict[str, str], ctx: Context) -> pl.DataFrame:
@@ -281,7 +256,7 @@ def _converted(frame: pl.DataFrame, col: str, convert: dict[str, str], ctx: Cont
 
 def _municipality(frame: pl.DataFrame, spec: FieldSpec, labels: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     known = ctx.reference.municipalities.get_column("municipality_id").unique().to_list()
-    old = _OldNumbers.of(ctx.reference.municipalities)
+    old = old_numbers(ctx.reference.municipalities)
     if spec.value is not None:
         value = spec.value.zfill(4) if spec.value.isdigit() else spec.value
         if value in old.convert:

@@ -395,8 +395,14 @@ def team_register_file(folder: Path) -> Path | None:
     return next((folder / n for n in TEAM_REGISTER_FILES if (folder / n).is_file()), None)
 
 
-def _check_register(path: Path, nets: Networks, problems: _Problems) -> int:
-    """Check the team register against the networks; returns the number of teams."""
+def _check_register(path: Path, nets: Networks, problems: _Problems, notes: list[str]) -> int:
+    """Check the team register against the networks; returns the number of teams.
+
+    Its municipality numbers are read as ``evalkit validate`` reads them
+    (:class:`evalkit.municipalities.OldNumbers`): an old number whose municipality of today
+    is in ``networks.yml`` stands for it (with a note), a split one is refused naming the
+    candidates, an old one whose municipality of today is not listed says which that is.
+    """
     try:
         rows, found = read_team_register(path)
     except InputError as exc:
@@ -404,6 +410,8 @@ def _check_register(path: Path, nets: Networks, problems: _Problems) -> int:
         return 0
     problems.lines.extend(found)
     known = ", ".join(map(repr, nets.members)) or "none"
+    numbers = nets.municipalities.get_column("municipality_id").to_list()  # all valid today
+    old = municipalities.OldNumbers.against(numbers, numbers)
     for row in rows:
         where = row["source"]
         network = row.get("network")
@@ -414,11 +422,21 @@ def _check_register(path: Path, nets: Networks, problems: _Problems) -> int:
         listed = nets.members.get(network, ()) if network is not None else tuple(
             m for ms in nets.members.values() for m in ms)
         under = f"under network {network!r}" if network is not None else "under any network"
-        for column, numbers in (("municipality", [row.get("municipality")]), ("partners", row.get("partners") or [])):
-            for number in numbers:
-                if number is not None and number not in listed:
-                    problems.add(f"{where}, column {column!r}", None, number,
-                                 f"is not listed {under} in {NETWORKS_FILE} (expected a municipality of the team's network)")
+        for column, given in (("municipality", [row.get("municipality")]), ("partners", row.get("partners") or [])):
+            for number in given:
+                at = f"{where}, column {column!r}"
+                if number is None:
+                    continue
+                if number in old.split:
+                    problems.add(at, None, number, f"is an old number: {old.split[number]}")
+                    continue
+                if number in old.convert:
+                    notes.append(f"{at}: {municipalities.resolve(number).note}: read as {old.convert[number]}")
+                    number = old.convert[number]
+                if number not in listed:
+                    hint = f"; {old.hints[number]}" if number in old.hints else ""
+                    problems.add(at, None, number, f"is not listed {under} in {NETWORKS_FILE} "
+                                                   f"(expected a municipality of the team's network){hint}")
     return len(rows)
 
 
@@ -432,6 +450,8 @@ class BuiltReference:
     tables: dict[str, pl.DataFrame]
     teams_checked: int
     register: Path | None
+    notes: tuple[str, ...] = ()
+    """The team register's old municipality numbers read as today's."""
 
 
 def build_reference(folder: str | Path, *, today: dt.date | None = None) -> BuiltReference:
@@ -452,7 +472,8 @@ def build_reference(folder: str | Path, *, today: dt.date | None = None) -> Buil
     waves = _read_waves(root / WAVES_FILE, problems, today)
     catalogue = _read_measures(root / MEASURES_FILE, problems)
     register = team_register_file(root)
-    teams = _check_register(register, nets, problems) if register is not None and networks_ok else 0
+    notes: list[str] = []
+    teams = _check_register(register, nets, problems, notes) if register is not None and networks_ok else 0
     problems.raise_if_any()
     tables = {"networks": nets.networks, "municipalities": nets.municipalities,
               "waves": _waves_frame(waves), "measure_catalogue": catalogue}
@@ -461,7 +482,7 @@ def build_reference(folder: str | Path, *, today: dt.date | None = None) -> Buil
         check_plausible(checked, today=today)
     except SchemaError as exc:  # the checks above should have caught it: say where it came from
         raise InputError(f"{root}: the reference files give an invalid table: {exc}") from None
-    return BuiltReference({n: checked[n] for n in REFERENCE_TABLES}, teams, register)
+    return BuiltReference({n: checked[n] for n in REFERENCE_TABLES}, teams, register, tuple(notes))
 
 
 def write_reference(built: BuiltReference, out: str | Path) -> list[Path]:

@@ -14,6 +14,8 @@ Columns (the header names, in any order; only ``id`` is required):
     the team's name on the pages.
 ``municipality``
     the host municipality's number (``0301``; a spreadsheet's ``301`` gets its zero back).
+    An old number is read through :class:`evalkit.municipalities.OldNumbers` where the
+    reference is known: by the import (``_transform``) and by ``reference build``.
 ``network``
     the learning network's id.
 ``partners``

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from evalkit import municipalities as register
 from evalkit.canonical import (
     REFERENCE_TABLES,
     CanonicalData,
@@ -31,7 +32,7 @@ from evalkit.errors import InputError
 from evalkit.instrument import Instrument
 from evalkit.schema import TABLES, SchemaError
 
-from ._fields import FREE_TEXT_SCHEMA, Context, Rejector, shown
+from ._fields import FREE_TEXT_SCHEMA, Context, Rejector, old_numbers, shown
 from ._mapping import Mapping, TeamEntry
 from ._monthly import import_monthly
 from ._read import FILE, ROW, is_companion, read_export
@@ -67,6 +68,8 @@ class ImportResult:
     data: CanonicalData
     stats: list[SectionStats]
     free_text: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+    """Notes on the whole import: the team register's old municipality numbers converted."""
 
 
 # --------------------------------------------------------------------------- teams
@@ -104,6 +107,8 @@ def _teams(statics: pl.DataFrame, team_rows: pl.DataFrame, ctx: Context) -> pl.D
                 "_col_municipality_id": pl.String, "_col_network_id": pl.String},
         orient="row",
     )
+    if not statics.columns:  # no survey, and no measure or score accepted
+        statics = register.clear()
     everything = pl.concat([register, statics.cast(register.schema)], how="vertical")
     _check_static(everything, "municipality_id", "host municipality")
     _check_static(everything, "network_id", "network")
@@ -133,30 +138,46 @@ def _teams(statics: pl.DataFrame, team_rows: pl.DataFrame, ctx: Context) -> pl.D
 # --------------------------------------------------------------------------- entry point
 
 
-def _check_register(ctx: Context) -> None:
-    known_m = set(ctx.reference.municipalities.get_column("municipality_id").to_list())
-    known_n = set(ctx.reference.networks.get_column("network_id").to_list())
-    for entry in ctx.register.values():
-        where = entry.source or "mapping: teams"  # a shared register file names its row
-        for m in (entry.municipality, *(entry.partners or ())):
-            if m is not None and m.zfill(4) not in known_m:
-                raise InputError(f"{where}: team {entry.id!r} has municipality {m!r}, which is not in "
-                                 "the reference municipalities; expected a 4-digit number such as 0301")
-        if entry.network is not None and entry.network not in known_n:
-            raise InputError(f"{where}: team {entry.id!r} has network {entry.network!r}, which is not in "
-                             f"the reference networks; expected one of {shown(sorted(known_n))}")
+def _register_number(entry: TeamEntry, column: str, number: str, known: set[str],
+                     old: register.OldNumbers, notes: list[str]) -> str:
+    """A municipality number of the team register, read as an export's number is: a number
+    the reference lists is kept, an old one becomes today's (with a note), a split one or
+    one the reference lacks stops the import (naming the candidates, or what it is today)."""
+    number = number.zfill(4) if number.isdigit() else number
+    where = (f"{entry.source}, column {column!r}" if entry.source  # a shared register file's row
+             else f"mapping: teams ({entry.id}), {column}")
+    if number in old.convert:
+        today = old.convert[number]
+        notes.append(f"{where}: {register.resolve(number).note}: read as {today}")
+        return today
+    if number not in known:
+        why = old.split.get(number) or old.hints.get(number)
+        raise InputError(f"{where}: team {entry.id!r} has municipality {number!r}, which is not in the "
+                         "reference municipalities" + (f"; {why}" if why else ""))
+    return number
 
 
-def _normalise_register(mapping: Mapping) -> dict[str, TeamEntry]:
-    out = {}
+def _register_entries(mapping: Mapping, reference: Reference) -> tuple[dict[str, TeamEntry], list[str]]:
+    """The mapping's team register against the reference tables: municipality numbers
+    through the municipality register (:func:`_register_number`), networks checked.
+    Returns the entries by id and the notes on converted numbers."""
+    known_m = set(reference.municipalities.get_column("municipality_id").to_list())
+    known_n = set(reference.networks.get_column("network_id").to_list())
+    old = old_numbers(reference.municipalities)
+    out: dict[str, TeamEntry] = {}
+    notes: list[str] = []
     for e in mapping.teams:
         updates: dict[str, object] = {}
-        if e.municipality is not None and e.municipality.isdigit():
-            updates["municipality"] = e.municipality.zfill(4)
+        if e.municipality is not None:
+            updates["municipality"] = _register_number(e, "municipality", e.municipality, known_m, old, notes)
         if e.partners is not None:
-            updates["partners"] = tuple(p.zfill(4) if p.isdigit() else p for p in e.partners)
+            updates["partners"] = tuple(_register_number(e, "partners", p, known_m, old, notes) for p in e.partners)
+        if e.network is not None and e.network not in known_n:
+            where = e.source or "mapping: teams"
+            raise InputError(f"{where}: team {e.id!r} has network {e.network!r}, which is not in "
+                             f"the reference networks; expected one of {shown(sorted(known_n))}")
         out[e.id] = e.model_copy(update=updates)
-    return out
+    return out, notes
 
 
 def assign_files(paths: Sequence[Path], mapping: Mapping) -> dict[str, list[Path]]:
@@ -193,8 +214,8 @@ def import_exports(
     """
     if not paths:
         raise InputError("no input files given")
-    ctx = Context(mapping, reference, instrument, Rejector(), _normalise_register(mapping))
-    _check_register(ctx)
+    entries, notes = _register_entries(mapping, reference)
+    ctx = Context(mapping, reference, instrument, Rejector(), entries)
     assigned = assign_files(paths, mapping)
     if not assigned:
         raise InputError("no survey files among the inputs (only SurveyXact structure/labels files?)")
@@ -238,4 +259,4 @@ def import_exports(
     }
     data = CanonicalData.from_frames(frames)
     free_text = pl.concat(free) if free else pl.DataFrame(schema=FREE_TEXT_SCHEMA)
-    return ImportResult(data, stats, free_text)
+    return ImportResult(data, stats, free_text, notes)

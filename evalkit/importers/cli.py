@@ -16,7 +16,7 @@ _SHOWN_REJECTIONS = 20
 
 def summary(result: ImportResult) -> str:
     """The lines ``evalkit validate`` prints: counts per survey and reason, first rejections."""
-    lines = []
+    lines = [f"note: {note}" for note in result.notes]
     for s in result.stats:
         if s.section in ("measures", "progress"):
             # a row is one team's measure (or one assessor's score) in one month
@@ -69,8 +69,8 @@ reference/teams.csv (';' or ',' separated; several codes or partners with '|'):
 
 \b
 A date in no wave's range, or a cell that is not a date, is a rejection. A survey
-none of whose rows could be used stops the run (exit 2, nothing written), naming
-the most common reasons.
+(or the measures, or the progress scores) none of whose rows could be used stops
+the run (exit 2, nothing written), naming the most common reasons.
 """
 
 

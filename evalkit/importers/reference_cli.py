@@ -71,3 +71,5 @@ def build_command(source: Path, out: Path) -> None:
         f"wrote {out}: {t['networks'].height} networks, {t['municipalities'].height} municipalities, "
         f"{t['waves'].height} waves, {t['measure_catalogue'].height} measures{register}"
     )
+    for note in built.notes:
+        click.echo(f"  note: {note}")

@@ -4,13 +4,17 @@ The reference files get the sample's networks, municipalities, waves, measures a
 (in the documented formats, under each template's own explanation), and ``exports`` gets
 the sample's member and team surveys as Nettskjema would export them, laid out by the
 folder's own Nettskjema mapping (:mod:`evalkit.importers._layouts`), with each answer
-dated inside its wave's days (``$created``). Following the folder's README then imports
-exactly the sample's respondents, answers and teams. Every row is made up.
+dated inside its wave's days (``$created``), and the teams' measures and progress scores
+as spreadsheets (:mod:`._spreadsheets`). The mappings' ``measures:`` and ``progress:``
+sections are switched on (the README's step 3, done). Following the folder's README then
+imports exactly the sample's respondents, answers, teams, measures and progress scores.
+Every row is made up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,8 +26,12 @@ from evalkit.importers import load_mapping
 from evalkit.importers._layouts import member_wide, team_wide
 from evalkit.sample import generate
 
+from ._spreadsheets import write_monthly
+
 EXPORTS: Final = ("medlemsundersokelse.csv", "teamundersokelse.csv")
 """The example's export files (names that the mapping's ``files:`` patterns tell apart)."""
+MAPPINGS: Final = ("nettskjema.yml", "surveyxact.yml")
+_MONTHLY: Final = re.compile(r"^# (measures|progress):", re.M)
 _NOTE: Final = "# Example: evalkit's made-up sample data (evalkit init --example). Replace it with yours.\n"
 
 
@@ -88,10 +96,23 @@ def _reference_files(data: CanonicalData, reference: Path) -> None:
     (reference / "teams.csv").write_bytes("\ufeff".encode() + text.encode("utf-8"))
 
 
+def with_monthly_sections(text: str) -> str:
+    """A mapping template with its commented ``measures:`` and ``progress:`` sections
+    switched on, as the README says: "# " removed from every line from ``# measures:`` on."""
+    start = _MONTHLY.search(text)
+    if start is None:
+        raise RuntimeError("the mapping template has no commented measures: section")
+    head, tail = text[:start.start()], text[start.start():]
+    return head + "".join(line.removeprefix("# ") for line in tail.splitlines(keepends=True))
+
+
 def write_example(folder: Path) -> list[Path]:
     """Fill a new evaluation folder's reference files and ``exports`` with the sample."""
     data = generate()
     _reference_files(data, folder / "reference")
+    for name in MAPPINGS:
+        path = folder / "mappings" / name
+        path.write_text(with_monthly_sections(path.read_text(encoding="utf-8")), encoding="utf-8")
     mapping = load_mapping(folder / "mappings" / "nettskjema.yml")
     member, _ = member_wide(data, mapping, dont_know="9")
     teams = team_wide(data, mapping)
@@ -100,4 +121,4 @@ def write_example(folder: Path) -> list[Path]:
         path = folder / "exports" / name
         frame.write_csv(path)
         written.append(path)
-    return written
+    return [*written, *write_monthly(data, mapping, folder / "exports")]

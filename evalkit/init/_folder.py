@@ -15,9 +15,11 @@ from evalkit.init._example import write_example
 
 TEMPLATES: Final = Path(__file__).resolve().parents[1] / "data" / "init"
 """The folder's files as ``evalkit init`` writes them (``gitignore`` becomes ``.gitignore``)."""
-PACKAGE_NOTEBOOKS: Final = Path(__file__).resolve().parents[2] / "notebooks"
-"""evalkit's report notebooks (the repository's ``notebooks`` folder; evalkit is installed
-from its repository with ``pip install -e``)."""
+PACKAGE_NOTEBOOKS: Final = Path(__file__).resolve().parents[1] / "data" / "notebooks"
+"""evalkit's report notebooks as package data, so that ``init`` finds them in any
+installation (editable or not). They are copies of the repository's ``notebooks/`` (the
+design card's place, which the sample batch and ``make lab`` use); a test keeps the two
+byte for byte the same."""
 NOTEBOOKS: Final = ("municipality_report.ipynb", "network_report.ipynb")
 FOLDERS: Final = ("exports", "data", "work", "site")
 """The empty folders of a new evaluation folder (the first three private: mode 0700)."""
@@ -87,8 +89,7 @@ def _template_files() -> dict[Path, bytes]:
     for name in NOTEBOOKS:
         source = PACKAGE_NOTEBOOKS / name
         if not source.is_file():
-            raise InputError(f"{source}: evalkit's report notebook is missing (install evalkit from its "
-                             "repository with pip install -e)")
+            raise InputError(f"{source}: evalkit's report notebook is missing (a broken installation)")
         files[Path("notebooks") / name] = notebook_for_folder(source).encode("utf-8")
     return files
 
