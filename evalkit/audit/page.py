@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from evalkit.audit.decode import payloads
 from evalkit.audit.findings import Finding, PageResult
 from evalkit.audit.markup import (
     CANDIDATE,
@@ -63,6 +64,8 @@ from evalkit.audit.tokenizer import (
 __all__ = ["PageAudit", "TagInfo", "tag_info"]
 
 _NEWLINE = re.compile("\n")
+MAX_DEPTH: Final = 2
+"""How deep documents inside documents are audited (a srcdoc in a srcdoc …)."""
 _SVG_TAG = re.compile(r"<(/?)svg(?=[\s/>])[^>]*>", re.I)
 _SVG_ACTIVE: Final = ("<script", "<foreignobject", "<iframe", "<object", "<embed", "<!--", "data-", "<style")
 _SVG_EVENT = re.compile(r"[\s/]on[a-z]+\s*=", re.I)
@@ -98,6 +101,10 @@ class _Hooks:
             return [getattr(rule, hook) for rule in registry.using(hook)]
 
         self.scan = [(rule.id, rule.scan) for rule in registry.using("scan")]
+        self.element = using("element")
+        self.comment = using("comment")
+        self.raw_element = using("raw_element")
+        self.page_end = using("page_end")
         self.start_tag = using("start_tag")
         self.style = using("style")
         self.drawing = using("drawing")
@@ -117,9 +124,10 @@ _HOOKS: Final = _Hooks(REGISTRY)
 class PageAudit:
     """Tokenise one page and check it (:meth:`run`); the cross-page facts go to the result."""
 
-    def __init__(self, file: Path, doc: str, settings: Settings) -> None:
+    def __init__(self, file: Path, doc: str, settings: Settings, *, depth: int = 0) -> None:
         self.file = file
         self.doc = doc
+        self.depth = depth  # a document inside another (an iframe's srcdoc, a data: page)
         self.settings = settings
         self.on = _HOOKS
         self.bundles_seen = 0
@@ -212,11 +220,15 @@ class PageAudit:
                 elements.append((start, len(tags), tag))
                 if hits and hits[0][0] < pos:
                     self.place_hits(pos, start)
+                for element in self.on.element:
+                    element(self, tag, attr_text, attrs, start)
                 if check:
                     for start_tag in self.on.start_tag:
                         start_tag(self, tag, attrs, start)
+                    if self.depth < MAX_DEPTH:
+                        self.nested(attrs, start)
                 frame = None
-                if special or (tag == "td" and tables and tables[-1]):
+                if special or (tag == "td" and tables):
                     frame = self.classify(tag, attrs, classes, start)
                 if tag in RAW_TEXT:
                     pos = self.raw_text(tag, attrs, classes, start, pos)
@@ -249,11 +261,32 @@ class PageAudit:
                     if tags[i] == end_tag:
                         self.pop_to(i)
                         break
+            else:  # a comment, a declaration or a processing instruction
+                for comment in self.on.comment:
+                    comment(self, m.group(), start)
         if hits:
             self.place_hits(len(doc) + 1)
         self.pop_to(0)
+        for page_end in self.on.page_end:
+            page_end(self)
         self.resolve()
         return self.result
+
+    def nested(self, attrs: Mapping[str, str], pos: int) -> None:
+        """A whole document in an attribute (an iframe's ``srcdoc``, a ``data:`` page) is
+        audited as a page of its own; its findings are reported on the element."""
+        for name, value in attrs.items():
+            inner: list[str] = []
+            if name == "srcdoc":
+                inner.append(value)
+            elif value.lstrip()[:5].lower() == "data:":
+                inner += [payload for payload, _where, _pos in payloads(value.strip()) if "<" in payload]
+            for document in inner:
+                if not document.lstrip().lower().startswith("<!doctype"):
+                    document = "<!DOCTYPE html>" + document  # what a browser makes of an iframe's document
+                result = PageAudit(self.file, document, self.settings, depth=self.depth + 1).run()
+                for found in result.findings:
+                    self.add(found.rule, self.at(pos, f" @{name}"), f"in its {name}: {found.element}: {found.message}")
 
     def static_svg(self, start: int, end: int) -> int:
         """A drawing (a chart's static SVG: hundreds of shapes) is checked as a whole, for
@@ -369,7 +402,7 @@ class PageAudit:
                     if card is not None:
                         card.card_suppressed = True
                         card.card_reason = mark.reason
-        elif tag == "td" and self.tables and self.tables[-1]:
+        elif tag == "td" and self.tables:
             frame.kind |= CANDIDATE
             self.collect(frame)
         elif not keep:
@@ -422,7 +455,10 @@ class PageAudit:
         content = self.doc[end:content_end]
         if tag == "script":
             self.script(attrs, classes, content, start)
-        elif tag == "style":
+            return next_pos
+        for raw_element in self.on.raw_element:
+            raw_element(self, tag, attrs, content, start)
+        if tag == "style":
             for style in self.on.style:
                 style(self, content, start)
         elif tag in ("textarea", "title") and self.collectors:
@@ -432,12 +468,16 @@ class PageAudit:
     def script(self, attrs: Mapping[str, str], classes: Sequence[str], content: str, pos: int) -> None:
         if content.startswith(SENTINEL):
             self.bundles_seen += 1
+            self.own_bundle(attrs, pos)
             return
         bundle = self.settings.bundle
         if len(content) > BIG_SCRIPT and bundle is not None:
             data = content.encode("utf-8")
             if len(data) == bundle[0] and hashlib.sha256(data).hexdigest() == bundle[1]:
+                self.own_bundle(attrs, pos)
                 return
+        for raw_element in self.on.raw_element:
+            raw_element(self, "script", attrs, content, pos)
         kind = attrs.get("type", "").strip().lower()
         if "ek-spec" in classes:
             kind = "spec"
@@ -451,6 +491,11 @@ class PageAudit:
             script(self, kind, content, pos)
         if kind == "spec":
             self.spec(content, pos)
+
+    def own_bundle(self, attrs: Mapping[str, str], pos: int) -> None:
+        """The chart library, recognised by its hash: shown to the rules as :data:`SENTINEL`."""
+        for raw_element in self.on.raw_element:
+            raw_element(self, "script", attrs, SENTINEL, pos)
 
     def spec(self, content: str, pos: int) -> None:
         chart = next((f for f in reversed(self.frames) if f is not None and f.kind & CHART), None)
