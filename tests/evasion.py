@@ -136,6 +136,9 @@ _body(CSS, "@font-face src with an escape inside the URL",
       f'<style>@font-face{{font-family:x;src:url("h\\74tps://{EVIL}/f.woff")}}</style>', NET)
 _body(CSS, "character references in a style attribute",
       f'<p style="background:url(&#104;ttps://{EVIL}/e.png)">x</p>', NET)
+_body(CSS, "@import with escaped slashes", f'<style>@import "\\2f\\2f {EVIL}/x.css";</style>', NET)
+_body(CSS, "a style sheet in a data: URL", f'<link rel="stylesheet" href="data:text/css,@import%20url(//{EVIL}/y.css)">', NET,
+      before="</head>")
 _body(CSS, "url() inside a static drawing's style",
       f'<div class="ek-static"><svg xmlns="http://www.w3.org/2000/svg"><g style="fill:url(\\2f\\2f {EVIL}/p.svg#a)">'
       "<rect/></g></svg></div>", NET)
@@ -166,6 +169,12 @@ _body(LOADS, "video poster", f'<video poster="https://{EVIL}/p.png"></video>', N
 _body(LOADS, "a href with a character reference in the scheme", f'<a href="h&#x74;tps://{EVIL}/">lenke</a>', NET)
 _body(LOADS, "a href with backslashes", f'<a href=" https:\\\\{EVIL}\\x">lenke</a>', NET)
 _body(LOADS, "link dns-prefetch", f'<link rel="dns-prefetch" href="//{EVIL}">', NET, before="</head>")
+_body(LOADS, "embed", f'<embed src="//{EVIL}/e">', NET)
+_body(LOADS, "svg use", f'<svg xmlns="http://www.w3.org/2000/svg"><use href="https://{EVIL}/s.svg#a"/></svg>', NET)
+_body(LOADS, "svg foreignObject with an image",
+      f'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><img src="https://{EVIL}/f.png"></foreignObject></svg>', NET)
+_body(LOADS, "input image", f'<input type="image" src="https://{EVIL}/i.png" alt="">', NET)
+_body(LOADS, "a table background", f'<table background="https://{EVIL}/t.png"><tr><th>x</th></tr></table>', NET)
 
 # --- network: scripts -----------------------------------------------------------------
 JS = "network: scripts (atob + new Image(), data: scripts)"
@@ -180,6 +189,9 @@ _body(JS, "location set", f'<script>location = "https://{EVIL}/"</script>', NET)
 _body(JS, "an event handler on an image", f"<img src=\"x\" onerror=\"this.src='//{EVIL}/'\" alt=\"\">", NET)
 _body(JS, "fetch under another name", '<script>window["fe" + "tch"]("/x")</script>', NET)
 _body(JS, "a module's dynamic import", f'<script type="module">import("https://{EVIL}/m.js")</script>', NET)
+_body(JS, "a javascript: link", f"<a href=\"javascript:fetch('//{EVIL}/')\">x</a>", NET)
+_body(JS, "an svg onload", f'<svg xmlns="http://www.w3.org/2000/svg" onload="fetch(\'//{EVIL}/\')"><rect/></svg>', NET)
+_body(JS, "a details ontoggle", f"<details open ontoggle=\"new Image().src='//{EVIL}/'\"><summary>x</summary></details>", NET)
 _body(JS, "speculation rules", f'<script type="speculationrules">{{"prefetch":[{{"source":"list","urls":["https://{EVIL}/"]}}]}}'
       "</script>", NET)
 
@@ -217,6 +229,8 @@ _body(IDS, "base64 in a data: URL in CSS",
 _body(IDS, "CSS escapes in generated content", lambda s: f'<style>.x::after{{content:"{_css_hex(s.rid)}"}}</style>', ID)
 _body(IDS, "split by an element", lambda s: f"<p>{s.rid[:3]}<wbr>{s.rid[3:]}</p>", ID)
 _body(IDS, "split by a span", lambda s: f"<p>{s.rid[:4]}<span>{s.rid[4:]}</span></p>", ID)
+_body(IDS, "in lower case", lambda s: f"<p>{s.rid.lower()}</p>", ID)
+_body(IDS, "in upper case in an attribute", lambda s: f'<p class="{s.rid.upper()}x {s.rid.swapcase()}">x</p>', ID)
 _body(IDS, "fullwidth characters", lambda s: "<p>" + "".join(chr(ord(c) + 0xFEE0) for c in s.rid) + "</p>", ID)
 _body(IDS, "in a comment", lambda s: f"<!-- {s.rid} -->", ID)
 _body(IDS, "percent-encoded in a comment", lambda s: f"<!-- {quote(s.rid, safe='')} {_percent(s.rid)} -->", ID)
@@ -275,6 +289,20 @@ def _row_category(site: Site) -> str:
                  r'"category":"\1 (tre svar)","order":\2,"estimate":null')
 
 
+@plant(WORDS, "the row label of a hidden cell", SHOWS)
+def _row_header(site: Site) -> str:
+    return _sub1(site.page(), r'(<th scope="row">)([^<]*)(</th><td[^>]*data-suppressed="small"[^>]*>under 5</td>)',
+                 r"\g<1>\g<2> (tre)\g<3>")
+
+
+@plant(WORDS, "a hidden key figure's label", SHOWS)
+def _card_label(site: Site) -> dict[str, File]:
+    page = site.page("municipality-3107.html")
+    planted = _sub1(page, r'(<p class="ek-card-label">)([^<]*)(</p><p class="ek-card-value"[^>]*data-suppressed)',
+                    r"\g<1>\g<2>: åtte\g<3>")
+    return {"municipality-3107.html": planted}
+
+
 @plant(WORDS, "a hidden key figure's note", SHOWS)
 def _card_note(site: Site) -> dict[str, File]:
     page = site.page("municipality-3107.html")
@@ -297,6 +325,10 @@ _body(PLACES, "a data attribute", '<p data-count="3">Ledere</p>', ATTR)
 _body(PLACES, "text hidden from view", "<p hidden>Ledere: tre</p>", ATTR)
 _body(PLACES, "noscript", "<noscript>Ledere: 3</noscript>", ATTR)
 _body(PLACES, "template", "<template><p>Ledere: 3</p></template>", ATTR)
+_body(PLACES, "MathML", "<math><mi>Ledere</mi><mo>=</mo><mn>3</mn></math>", ATTR)
+_body(PLACES, "a text area", "<textarea>Ledere: 3</textarea>", ATTR)
+_body(PLACES, "an SVG text outside a drawing's figure", '<svg xmlns="http://www.w3.org/2000/svg"><title>Ledere: tre</title>'
+      "<desc>3 ledere</desc></svg>", ATTR)
 PLAIN = ("unmarked-figure",)
 _body(PLACES, "a plain table with a digit", "<table><tr><td>Ledere</td><td>3</td></tr></table>", PLAIN)
 _body(PLACES, "a plain table with a Norwegian word", "<table><tr><th>Ledere</th><td>tre</td></tr></table>", PLAIN)

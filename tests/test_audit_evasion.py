@@ -167,13 +167,25 @@ def test_markup_outside_the_allowlist(tmp_path: Path, snippet: str, words: str) 
     assert any(words in f.message for f in found), report.text()
 
 
+def _in_chart(svg: str) -> str:
+    """A static drawing where evalkit puts one: in a chart's figure."""
+    marks = f'data-unit="team:T0301-1" data-wave="{WAVE}" data-figure="measures.x" data-source="measures"'
+    return f'<figure class="ek-figure" id="ek-chart-9-figure" {marks}><div class="ek-static" aria-hidden="true">{svg}</div></figure>'
+
+
+def test_an_svg_outside_a_chart(tmp_path: Path) -> None:
+    _, report = audit_one(tmp_path, page(*clean_parts(), '<svg xmlns="http://www.w3.org/2000/svg"><title>3</title></svg>'))
+    (finding,) = only(report, "foreign-markup")
+    assert finding.message == "a drawing outside a chart (evalkit draws only in a figure.ek-figure)"
+
+
 def test_what_evalkit_writes_is_allowed(tmp_path: Path) -> None:
     """Relative links, fragments, a label that repeats a heading, local url(#…) in a
     drawing, the meta names evalkit writes, a download link."""
     html_ = page(*clean_parts(), '<nav class="ek-toc" aria-label="Innhold"><strong>Innhold</strong></nav>',
                  '<a href="municipality-0301.pdf" download>PDF</a> <a href="#ek-main">Til toppen</a>',
-                 '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><defs><clipPath id="c"><rect/></clipPath>'
-                 '</defs><g clip-path="url(#c)"><path d="M0,0"/></g></svg>',
+                 _in_chart('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><defs><clipPath id="c"><rect/>'
+                           '</clipPath></defs><g clip-path="url(#c)"><path d="M0,0"/></g></svg>'),
                  '<details><summary>Mer</summary><pre>tekst</pre></details>')
     html_ = html_.replace('<meta charset="utf-8">', '<meta charset="utf-8"><meta name="generator" content="evalkit">')
     _, report = audit_one(tmp_path, html_)
@@ -187,8 +199,8 @@ def test_a_file_that_is_not_an_html_page(tmp_path: Path) -> None:
 
 
 def test_a_static_drawing_is_read_element_by_element_when_it_is_not_plain(tmp_path: Path) -> None:
-    drawing = ('<div class="ek-static"><svg xmlns="http://www.w3.org/2000/svg"><g transform="translate(1,2)">'
-               '<rect width="1" height="2"/><set attributeName="href" to="https://x.example/"/></g></svg></div>')
+    drawing = _in_chart('<svg xmlns="http://www.w3.org/2000/svg"><g transform="translate(1,2)">'
+                        '<rect width="1" height="2"/><set attributeName="href" to="https://x.example/"/></g></svg>')
     _, report = audit_one(tmp_path, page(*clean_parts(), drawing))
     (finding,) = only(report, "foreign-markup")
     assert finding.message == "<set> is not an element evalkit's pages hold"
@@ -283,6 +295,7 @@ def test_has_scheme_reads_urls_as_a_browser_does() -> None:
     (f'<p class="x">{RID[:3]}\u200b{RID[3:]}</p>', "main#ek-main > p.x", "with invisible or compatibility characters"),
     (f'<a href="#{"".join(f"%25{ord(c):02X}" for c in RID)}">x</a>', "main#ek-main > a", "URL-encoded"),
     (f"<p>{RID[:4]}<wbr>{RID[4:]}</p>", "main#ek-main > p", "split by markup"),
+    (f"<p>{RID.lower()}</p>", "main#ek-main > p", "in other letters' case"),
     (f'<a href="data:text/plain;base64,{base64.b64encode(RID.encode()).decode()}">x</a>', "main#ek-main > a",
      "in a data: URL"),
 ])
@@ -320,6 +333,20 @@ def test_a_hidden_figure_that_shows_a_number_in_words(tmp_path: Path, text: str)
     _, report = audit_one(tmp_path, page(*clean_parts(), hidden.replace(">for få svar<", f">{text}<")))
     (finding,) = only(report, "suppressed-with-n")
     assert finding.message.startswith("suppressed figure shows "), report.text()
+
+
+def test_the_label_of_a_hidden_figure_that_tells_a_number(tmp_path: Path) -> None:
+    """A table row's header and a key figure's label say what the figure hides."""
+    hidden = table(("Ledere (tre)", cell("under 5", "respondents.leader", suppressed=True)), caption="Svar")
+    _, report = audit_one(tmp_path, page(*clean_parts(), hidden))
+    (finding,) = only(report, "suppressed-with-n")
+    assert finding.message == "the row of a suppressed figure says tre ('Ledere (tre)')"
+    card = page(*clean_parts()).replace('<p class="ek-card-label">Brukersiden</p>',
+                                        '<p class="ek-card-label">Brukersiden: åtte</p>')
+    _, report = audit_one(tmp_path, card, name="card.html")
+    (finding,) = only(report, "suppressed-with-n")
+    assert finding.message == "the label of a suppressed key figure says åtte"
+    assert finding.element.endswith(".ek-card-label")
 
 
 def test_a_hidden_chart_row_that_tells_a_number(tmp_path: Path) -> None:

@@ -88,7 +88,8 @@ Rules
     English (``tre``, ``åtte``, ``three``; read as a reader reads them: character
     references decoded, invisible characters removed, case ignored); a suppressed chart
     row with any other number (but its place: ``order``, ``x`` …), a number in its label
-    or a number word in its texts; or a chart's static drawing (its inline SVG's text)
+    or a number word in its texts; a number word in the header of a hidden figure's
+    table row or in a hidden key figure's label ("Ledere (tre)"); or a chart's static drawing (its inline SVG's text)
     that writes a count (``n = 4``) which no visible row of the chart's data has.
 ``respondent-id``
     A respondent id from the data (``respondents.respondent_id`` of ``--data`` or of the
@@ -97,7 +98,7 @@ Rules
     (:mod:`~evalkit.audit.decode`): as character references (``&#82;000007``), with
     JavaScript/JSON or CSS escapes (``\\u0052``, ``\\52 ``), URL-encoded (``%52``, also
     twice), with invisible characters inside (zero-width space, soft hyphen, joiners),
-    in fullwidth or other compatibility forms, split by inline markup
+    in fullwidth or other compatibility forms, in other letters' case, split by inline markup
     (``R000<span>007</span>``), or in base64 or percent-encoding in a ``data:`` URL or an
     ``atob()`` call; the finding says how it was written. An id counts when the
     characters next to it are not characters that ids are made of (``R000007`` in
@@ -154,6 +155,7 @@ Rules
 ``foreign-markup``
     Markup outside the audit's allowlist (:mod:`~evalkit.audit.allowed`), whatever it
     holds: a page that does not begin with ``<!DOCTYPE html>`` (a CSV named ``.html``);
+    a drawing (``svg``) outside a chart's ``figure.ek-figure``;
     an element evalkit never writes (``iframe``, ``img``, ``picture``, ``base``,
     ``form``, ``link``, ``object``, ``embed``, ``video``, ``noscript``, ``template``,
     SVG's ``image``, ``use``, ``foreignObject``, ``animate`` …); an attribute evalkit

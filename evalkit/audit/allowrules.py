@@ -3,7 +3,7 @@
 
 ``foreign-markup``
     a page that is not an HTML document, an element or attribute outside the
-    allowlist, a URL with a scheme or a host where evalkit writes relative ones, a
+    allowlist, a drawing (``svg``) outside a chart's figure, a URL with a scheme or a host where evalkit writes relative ones, a
     ``url()`` in an attribute that points anywhere but the page itself, a ``meta`` that
     is not one of evalkit's, a comment, declaration or processing instruction, and a
     label (``aria-label``, ``data-label``) that is not a text the page shows;
@@ -130,6 +130,8 @@ class ForeignMarkup(Rule):
     def element(self, page: Page, tag: str, attr_text: str, attrs: Mapping[str, str], pos: int) -> None:
         for problem in self.problems(tag, attr_text, attrs):
             page.add(self.id, page.at(pos), problem)
+        if tag == "svg" and page.open_chart() is None:
+            page.add(self.id, page.at(pos), "a drawing outside a chart (evalkit draws only in a figure.ek-figure)")
         if not LABEL_ATTRS.isdisjoint(attrs):
             labels = self._labels.setdefault(page, [])
             labels.extend((name, attrs[name], pos) for name in LABEL_ATTRS.intersection(attrs))

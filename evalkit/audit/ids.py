@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from evalkit.audit.decode import encoded_spans, payloads, views
-from evalkit.audit.settings import Settings
+from evalkit.audit.settings import Settings, id_pattern
 from evalkit.audit.tokenizer import TOKEN
 
 __all__ = ["find_ids"]
@@ -32,10 +32,12 @@ WIDEST: int = 16
 def _tokens(text: str, settings: Settings) -> Iterator[tuple[int, str]]:
     """(position, id) of each id of the data in ``text`` as a whole token (the
     characters next to it are not characters that ids are made of)."""
-    if not settings.id_pattern:
-        return
-    ids, alphabet = settings.ids, settings.id_alphabet
-    for m in re.finditer(settings.id_pattern, text):
+    if settings.id_pattern:
+        yield from _whole(text, settings.id_pattern, settings.ids, settings.id_alphabet)
+
+
+def _whole(text: str, pattern: str, ids: frozenset[str], alphabet: frozenset[str]) -> Iterator[tuple[int, str]]:
+    for m in re.finditer(pattern, text):
         token = m.group()
         if token not in ids:
             continue
@@ -44,6 +46,17 @@ def _tokens(text: str, settings: Settings) -> Iterator[tuple[int, str]]:
         if m.end() < len(text) and text[m.end()] in alphabet:
             continue
         yield m.start(), token
+
+
+@lru_cache(maxsize=4)
+def _lower_case(ids: frozenset[str]) -> tuple[str | None, frozenset[str], frozenset[str], dict[str, str]]:
+    """:func:`~evalkit.audit.settings.id_pattern` of the ids in lower case, and each
+    lower-case id's id."""
+    lowered: dict[str, str] = {}
+    for rid in sorted(ids):
+        lowered.setdefault(rid.lower(), rid)
+    pattern, searched, alphabet = id_pattern(lowered)
+    return pattern, searched, alphabet, lowered
 
 
 @lru_cache(maxsize=8)
@@ -95,6 +108,13 @@ def find_ids(doc: str, settings: Settings) -> list[tuple[int, str]]:
             for token in tokens:
                 hidden.setdefault(token, (len(text), offset, view.how))
 
+    low = doc.lower()  # an id in other letters' case (R2A… for r2a…) reads as the id
+    pattern, searched, alphabet, lowered = _lower_case(settings.ids)
+    if pattern:
+        for at, token in _whole(low, pattern, searched, alphabet):
+            rid = lowered[token]
+            if rid not in plain and rid not in hidden:
+                hidden[rid] = (len(token), at if len(low) == len(doc) else -1, "in other letters' case")
     for start, end in encoded_spans(doc, WIDEST * _longest(settings.id_pattern)):
         look(doc[start:end], start, 1)
     for payload, where, pos in payloads(doc):

@@ -22,9 +22,11 @@ from evalkit.audit.findings import Finding, PageResult
 from evalkit.audit.markup import (
     CANDIDATE,
     CARD,
+    CARD_LABEL,
     CARD_NOTE,
     CHART,
     FIGURE,
+    HEADER,
     Frame,
     Mark,
     is_visible_row,
@@ -142,6 +144,7 @@ class PageAudit:
         self.hits: list[tuple[int, str, str]] = []
         self.newlines: list[int] | None = None
         self.pending: list[tuple[str, Ref, str]] = []
+        self.row_labels: list[str] = []  # the header cells' texts of the table row being read
 
     # -- reporting (what the rules see: settings, add, at, ref)
     def line(self, pos: int) -> int:
@@ -227,8 +230,10 @@ class PageAudit:
                         start_tag(self, tag, attrs, start)
                     if self.depth < MAX_DEPTH:
                         self.nested(attrs, start)
+                if tag == "tr":
+                    self.row_labels = []
                 frame = None
-                if special or (tag == "td" and tables):
+                if special or (tables and tag in ("td", "th")):
                     frame = self.classify(tag, attrs, classes, start)
                 if tag in RAW_TEXT:
                     pos = self.raw_text(tag, attrs, classes, start, pos)
@@ -346,9 +351,9 @@ class PageAudit:
             self.code_depth -= 1
         if frame.text is not None:
             self.finish_text(frame, self.uncollect(frame))
-        if frame.kind & CARD and frame.card_suppressed and frame.card_notes:
+        if frame.kind & CARD and frame.card_suppressed and (frame.card_notes or frame.card_labels):
             for card_note in self.on.card_note:
-                card_note(self, frame, frame.card_notes)
+                card_note(self, frame, frame.card_notes or [])
 
     def card(self) -> Frame | None:
         return next((f for f in reversed(self.frames) if f is not None and f.kind & CARD), None)
@@ -358,10 +363,15 @@ class PageAudit:
             for cell_text in self.on.cell_text:
                 cell_text(self, frame, text)
             return
-        if frame.kind & CARD_NOTE:
+        if frame.kind & (CARD_NOTE | CARD_LABEL):
             card = self.card()
-            if card is not None:
+            if card is not None and frame.kind & CARD_NOTE:
                 card.card_notes = [*(card.card_notes or []), text]
+            elif card is not None:
+                card.card_labels = [*(card.card_labels or []), text]
+            return
+        if frame.kind & HEADER:
+            self.row_labels.append(text)
             return
         mark = frame.mark
         if mark is not None and mark.suppressed:
@@ -369,6 +379,11 @@ class PageAudit:
                 figure_text(self, frame, text)
 
     # -- figure markup
+    @property
+    def row_label(self) -> str:
+        """The text of the header cells of the table row being read (its label)."""
+        return " ".join(self.row_labels)
+
     def open_chart(self) -> Frame | None:
         return next((f for f in reversed(self.frames) if f is not None and f.kind & CHART), None)
 
@@ -385,8 +400,8 @@ class PageAudit:
             if tag == "li" and "ek-card" in classes:
                 frame.kind |= CARD
                 keep = True
-            if "ek-card-note" in classes:
-                frame.kind |= CARD_NOTE
+            if "ek-card-note" in classes or "ek-card-label" in classes:
+                frame.kind |= CARD_NOTE if "ek-card-note" in classes else CARD_LABEL
                 self.collect(frame)
                 return frame
         if tag == "figure" and "ek-figure" in classes:
@@ -404,6 +419,9 @@ class PageAudit:
                         card.card_reason = mark.reason
         elif tag == "td" and self.tables:
             frame.kind |= CANDIDATE
+            self.collect(frame)
+        elif tag == "th" and self.tables:
+            frame.kind |= HEADER
             self.collect(frame)
         elif not keep:
             return None

@@ -75,6 +75,11 @@ class Page(Protocol):
     def open_chart(self) -> Frame | None:
         """The chart figure (``figure.ek-figure``) the walker is in, if any."""
 
+    @property
+    def row_label(self) -> str:
+        """The text of the header cells (``th``) of the table row being read."""
+        ...
+
 
 @dataclass(frozen=True)
 class ChartRows:

@@ -230,12 +230,18 @@ class SuppressedWithN(Rule):
         shown = self.numbers(page, text)
         if shown:
             page.add(self.id, page.ref(frame), f"suppressed figure shows {', '.join(shown)} ({text.strip()[:40]!r})")
+        label = getattr(page, "row_label", "")  # a stand-in page may have none
+        if told := cell_numbers(label, digits=False):
+            page.add(self.id, page.ref(frame), f"the row of a suppressed figure says {', '.join(told)} ({label.strip()[:40]!r})")
 
     def card_note(self, page: Page, card: Frame, notes: Sequence[str]) -> None:
         shown = self.numbers(page, " ".join(notes))
         if shown:
             page.add(self.id, page.ref(card, " .ek-card-note"),
                      f"the note of a suppressed key figure shows {', '.join(shown)}")
+        if told := cell_numbers(" ".join(card.card_labels or ()), digits=False):
+            page.add(self.id, page.ref(card, " .ek-card-label"),
+                     f"the label of a suppressed key figure says {', '.join(told)}")
 
     def drawing(self, page: Page, svg: str, pos: int) -> None:
         """The counts a chart's static drawing writes ("n = 12"), checked against its spec's
