@@ -13,6 +13,7 @@ one; it is given both to vega-embed in the page and to vl-convert for static SVG
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date
 from decimal import Decimal
@@ -74,6 +75,12 @@ D3_TIME_LOCALES: Final[dict[str, dict[str, Any]]] = {
         "shortMonths": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
     },
 }
+
+
+def d3_locale_json(language: Language) -> str:
+    """The page's number and date formats for Vega, as the JSON (ASCII only) of its
+    ``ek-locale`` script: written by :mod:`evalkit.render`, recognised by the audit."""
+    return json.dumps({"format": D3_FORMAT_LOCALES[language], "time": D3_TIME_LOCALES[language]}, ensure_ascii=True)
 
 
 class UnknownText(KeyError):

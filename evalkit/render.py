@@ -31,7 +31,14 @@ from evalkit import __version__
 from evalkit.atomic import write_atomic
 from evalkit.cachedir import bundle_cache_file, read_cached_bundle, write_cached_bundle
 from evalkit.figure import FIGURE_MIME, HTML_MIME, PAGE_MIME
-from evalkit.i18n import D3_FORMAT_LOCALES, D3_TIME_LOCALES, Language, check_language, text
+from evalkit.i18n import (
+    D3_FORMAT_LOCALES,
+    D3_TIME_LOCALES,
+    Language,
+    check_language,
+    d3_locale_json,
+    text,
+)
 from evalkit.templating import TEMPLATES, loader
 
 EVALUATOR_NOTE_TAG = "evaluator-note"
@@ -195,9 +202,7 @@ def export_html(
             "bundle_href": bundle_href,
             "chart_count": res["evalkit"]["chart_count"],
             "skip_text": text("skip_to_content", lang),
-            "locale_json": json.dumps(
-                {"format": D3_FORMAT_LOCALES[lang], "time": D3_TIME_LOCALES[lang]}, ensure_ascii=True
-            ),
+            "locale_json": d3_locale_json(lang),
         }
     }
     body, _ = _exporter().from_notebook_node(slim, resources=resources_in)

@@ -14,10 +14,13 @@ from evalkit.audit import RULES, AuditReport, audit_cached, audit_html, audit_pa
 from evalkit.cli import main
 from evalkit.errors import InputError
 from evalkit.figure import Cell, Figure, Mark, Table
+from evalkit.templating import TEMPLATES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audit"
 WAVE = "2026"
 OSLO = "municipality:0301"
+STYLESHEET: Final = (TEMPLATES / "evalkit" / "style.css").read_text(encoding="utf-8")
+"""evalkit's own stylesheet (the audit allows only evalkit's own styles)."""
 NETWORK = "network:ost"
 
 
@@ -29,7 +32,7 @@ def page(*parts: str, title: str = "Oslo kommune · 2026") -> str:
     build it themselves)."""
     return (
         '<!DOCTYPE html>\n<html lang="nb" class="ek-nojs">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{title}</title>\n<style>.ek-page {{ max-width: 60rem; }}</style>\n</head>\n<body>\n"
+        f"<title>{title}</title>\n<style>{STYLESHEET}</style>\n</head>\n<body>\n"
         '<a class="ek-skip" href="#ek-main">Gå til innholdet</a>\n'
         f'<main id="ek-main" class="ek-page">{"".join(parts)}</main>\n'
         '<script src="evalkit-charts.js"></script>\n</body>\n</html>\n'
@@ -135,6 +138,9 @@ def only(report: AuditReport, rule: str, *, besides: frozenset[str] = frozenset(
     return found
 
 
+ALLOWLIST: Final = frozenset({"foreign-markup", "foreign-script"})
+"""What a planted element, attribute, comment or script is besides what it carries: outside
+the audit's allowlist (tests/test_audit_evasion.py tests these rules)."""
 TELLS_EC: Final = frozenset({"recoverable"})
 """A planted experience consultants' index n on the clean page also tells their hidden
 count (everyone on it has an index, so each group's index n is its count): recoverable."""
@@ -309,6 +315,7 @@ def test_html_quirks_are_read_as_a_browser_reads_them(tmp_path: Path) -> None:
         ("suppressed-with-n", 'main#ek-main > table.ek-table > tr:nth-of-type(2) > td.ek-num[data-figure="respondents.leader"]'),
         ("suppressed-reason", 'main#ek-main > table.ek-table > tr:nth-of-type(2) > td.ek-num[data-figure="respondents.leader"]'),
         ("network-resource", "main#ek-main > p:nth-of-type(2) > img"),
+        ("foreign-markup", "main#ek-main > p:nth-of-type(2) > img"),  # no img on evalkit's pages
     }, report.text()
 
 
@@ -328,7 +335,7 @@ def test_chart_spec_outside_a_marked_figure(tmp_path: Path) -> None:
     html = page(f'<div><script type="application/json" class="ek-spec">{spec}</script></div>',
                 f'<script>var spec = {spec}; vegaEmbed("#vis", spec);</script>')
     _, report = audit_one(tmp_path, html)
-    found = only(report, "unmarked-figure")
+    found = only(report, "unmarked-figure", besides=ALLOWLIST)
     assert [f.message for f in found] == ["chart spec outside a marked figure.ek-figure",
                                           "a script holds a chart spec outside evalkit's figure markup"]
     assert found[0].element == "main#ek-main > div > script.ek-spec"
@@ -386,7 +393,7 @@ def test_suppressed_chart_rows_with_n_or_estimate(tmp_path: Path) -> None:
 def test_respondent_id_from_the_data(tmp_path: Path, tiny_data: Path, snippet: str, element: str) -> None:
     html = page(*clean_parts(n_all=12), snippet)
     path, report = audit_one(tmp_path, html, data_dir=tiny_data)
-    (finding,) = only(report, "respondent-id")
+    (finding,) = only(report, "respondent-id", besides=ALLOWLIST)
     assert finding.file == path
     assert finding.element.startswith(element)
     assert "'R000007'" in finding.message
@@ -418,7 +425,7 @@ def test_respondent_ids_match_whole_tokens_only(tmp_path: Path, tiny_data: Path)
 ])
 def test_network_resource(tmp_path: Path, snippet: str, element: str, words: str) -> None:
     _, report = audit_one(tmp_path, page(*clean_parts(), snippet))
-    found = only(report, "network-resource")
+    found = only(report, "network-resource", besides=ALLOWLIST)
     assert found[0].element.startswith(element), found[0].element
     assert any(words in f.message for f in found), report.text()
 
@@ -433,16 +440,21 @@ def test_network_resource(tmp_path: Path, snippet: str, element: str, words: str
 ])
 def test_network_resource_in_a_static_chart(tmp_path: Path, drawing: str, element: str) -> None:
     _, report = audit_one(tmp_path, page(*clean_parts(), f'<div class="ek-static">{drawing}</div>'))
-    (finding,) = only(report, "network-resource")
+    (finding,) = only(report, "network-resource", besides=ALLOWLIST)
     assert finding.element == element
 
 
 def test_schema_namespaces_and_relative_files_are_not_loads(tmp_path: Path) -> None:
     """The clean page has a $schema, SVG namespaces, a relative script and an anchor."""
-    html = page(*clean_parts(), '<a href="kommune-3201.html">Neste</a>', '<img src="data:image/png;base64,AAAA" alt="">',
-                '<script>// see https://example.org/ for the idea\nvar x = 1;</script>')
+    html = page(*clean_parts(), '<a href="kommune-3201.html">Neste</a>')
     _, report = audit_one(tmp_path, html)
     assert report.ok, report.text()
+    # an image from a data: URL and a URL in a script's comment load nothing (but evalkit
+    # writes neither: they are outside the allowlist)
+    html = page(*clean_parts(), '<img src="data:image/png;base64,AAAA" alt="">',
+                '<script>// see https://example.org/ for the idea\nvar x = 1;</script>')
+    _, report = audit_one(tmp_path, html)
+    assert {f.rule for f in report.findings} == ALLOWLIST, report.text()
 
 
 # --- code-cell --------------------------------------------------------------------------
@@ -597,7 +609,8 @@ def test_inlined_chart_library_is_recognised_by_its_hash(tmp_path: Path) -> None
     # the library's bytes where they are no script (text of a textarea): the page is read whole
     inert = page(*clean_parts(), f"<textarea><script>{bundle}</script></textarea>")
     _, report = audit_one(tmp_path, inert, name="inert.html")
-    assert report.ok, report.text()
+    # only the textarea is reported (evalkit writes none): its text is no script
+    assert [(f.rule, f.element) for f in report.findings] == [("foreign-markup", "main#ek-main > textarea")], report.text()
 
 
 # --- the report, the cache and the command -------------------------------------------------
@@ -608,8 +621,9 @@ def test_report_text_json_and_failing_files(tmp_path: Path) -> None:
                 '<script src="https://x.example/a.js"></script>')
     path, report = audit_one(tmp_path, html)
     assert not report.ok
-    # small-cell and network-resource; (TELLS_EC) recoverable is the attack's, reported only
-    assert len(report.text().splitlines()) == len(report.findings) == 2
+    # small-cell, network-resource and the script's src and origin (foreign-markup, foreign-script);
+    # (TELLS_EC) recoverable is the attack's, reported only
+    assert len(report.text().splitlines()) == len(report.findings) == 4
     assert all(line.startswith(f"{path}:") for line in report.text().splitlines())
     assert {f.rule for f in report.warnings} == TELLS_EC
     assert len(report.warning_text().splitlines()) == len(report.warnings)

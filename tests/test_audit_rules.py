@@ -14,8 +14,8 @@ from evalkit.audit.settings import Settings
 from evalkit.audit.spec import Ref
 from evalkit.cli import main
 
-HOOKS = ("check_folder", "scan", "start_tag", "style", "drawing", "script", "code_cell", "figure", "figure_text",
-         "cell_text", "card_note", "chart_spec", "chart_rows", "across")
+HOOKS = ("check_folder", "scan", "element", "start_tag", "comment", "raw_element", "style", "drawing", "script",
+         "code_cell", "figure", "figure_text", "cell_text", "card_note", "chart_spec", "chart_rows", "page_end", "across")
 
 
 class StandIn:
@@ -38,7 +38,7 @@ class StandIn:
 def test_every_rule_has_an_id_a_description_and_a_check() -> None:
     rules = list(REGISTRY)
     assert [rule.id for rule in rules] == list(RULES)
-    assert len({rule.id for rule in rules}) == len(rules) == 13
+    assert len({rule.id for rule in rules}) == len(rules) == 15
     for rule in rules:
         assert isinstance(rule, Rule)
         assert rule.description and "\n" not in rule.description

@@ -20,8 +20,9 @@ The dashboards follow the markup contract of :mod:`evalkit.figure`. A *figure el
 * any element with class ``ek-num``, ``ek-card-value`` or ``ek-finding``;
 * any element that carries one of ``data-unit``, ``data-wave``, ``data-figure``,
   ``data-source``, ``data-n`` or ``data-suppressed``;
-* any ``<td>`` of a ``<table class="ek-table">`` whose text holds a digit (in evalkit's
-  tables every ``td`` is a value column; row labels are ``th``).
+* any ``<td>`` of a table (``ek-table`` or not) whose text holds a number, in digits
+  or in words (in evalkit's tables every ``td`` is a value column; row labels are
+  ``th``; see :mod:`~evalkit.audit.numbers` for the words).
 
 Prose (headings, notes, the method text, a chart's caption and description, the text of
 a static SVG) is not a figure element. A figure element's markup is complete when it has
@@ -61,7 +62,9 @@ Rules
     without ``n``/``suppressed`` or with an estimate but no n, a chart spec
     (``script.ek-spec``) outside a marked ``figure.ek-figure``, a chart whose data comes
     from a ``url`` the audit cannot read, or any other script or JSON that holds a Vega
-    spec (``"$schema": "…vega…"``).
+    spec (``"$schema": "…vega…"``). A table cell without markup counts when it shows a
+    number in digits, a number word that is not also an ordinary word ("tre", "åtte",
+    "three"), or any number word on its own ("en", "one").
 ``suppressed-reason``
     A hidden figure that does not say why: a ``data-suppressed`` other than ``small``,
     ``unit`` or ``protect`` (the former ``"true"``, or ``"false"``: a shown figure
@@ -81,12 +84,23 @@ Rules
     ``data-n``; a suppressed chart row with a non-null ``n`` or estimate; or a
     suppressed element (or the note of a suppressed key-figure card) whose text shows a
     number other than the audit's two thresholds (``under 5`` is fine with
-    min_cell_n = 5; ``3`` is not); or a chart's static drawing (its inline SVG's text)
+    min_cell_n = 5; ``3`` is not), in digits of any script or in words, Norwegian or
+    English (``tre``, ``åtte``, ``three``; read as a reader reads them: character
+    references decoded, invisible characters removed, case ignored); a suppressed chart
+    row with any other number (but its place: ``order``, ``x`` …), a number in its label
+    or a number word in its texts; a number word in the header of a hidden figure's
+    table row or in a hidden key figure's label ("Ledere (tre)"); or a chart's static drawing (its inline SVG's text)
     that writes a count (``n = 4``) which no visible row of the chart's data has.
 ``respondent-id``
     A respondent id from the data (``respondents.respondent_id`` of ``--data`` or of the
     manifest's data folder) anywhere in the page but the chart library: text,
-    attributes, comments, styles, scripts and chart data. An id counts when the
+    attributes, comments, styles, scripts and chart data — as it is, or however written
+    (:mod:`~evalkit.audit.decode`): as character references (``&#82;000007``), with
+    JavaScript/JSON or CSS escapes (``\\u0052``, ``\\52 ``), URL-encoded (``%52``, also
+    twice), with invisible characters inside (zero-width space, soft hyphen, joiners),
+    in fullwidth or other compatibility forms, in other letters' case, split by inline markup
+    (``R000<span>007</span>``), or in base64 or percent-encoding in a ``data:`` URL or an
+    ``atob()`` call; the finding says how it was written. An id counts when the
     characters next to it are not characters that ids are made of (``R000007`` in
     ``2R000007`` or ``R0000071`` is another token; in ``xR000007`` it is found). Ids
     shorter than 6 characters are not searched: they cannot be told from numbers and
@@ -96,10 +110,13 @@ Rules
     ``ws(s):``, ``//host``, or any ``scheme://host`` but ``file:``) in ``src``, ``href``
     (links too: the issue names every href, and a page read offline points nowhere),
     ``srcset``, ``poster``, ``action``, ``formaction``, ``data`` (object), ``ping``,
-    ``background``, ``manifest``, ``xlink:href`` or a meta refresh; in a CSS ``url()`` or
-    ``@import`` (style elements and attributes); as a string in a script or JSON (also
-    written ``https:\\/\\/``); or a script that uses ``fetch``, ``XMLHttpRequest``,
-    ``WebSocket``, ``EventSource``, ``sendBeacon``, ``importScripts`` or ``import()``
+    ``background``, ``manifest``, ``xlink:href`` or a meta refresh; in CSS, read with a
+    CSS tokenizer (style elements and attributes: ``url()``, ``@import``, ``image-set()``,
+    ``src()``, escapes decoded); as a string in a script or JSON (also written
+    ``https:\\/\\/`` or with ``\\x``/``\\u`` escapes); in the payload of a ``data:`` URL or
+    an ``atob()`` call; or a script that uses ``fetch``, ``XMLHttpRequest``,
+    ``WebSocket``, ``EventSource``, ``sendBeacon``, ``importScripts``, ``import()``,
+    ``open()``, ``document.write()``, ``new Image``, sets a ``src`` or the ``location``
     (event-handler attributes and ``javascript:`` URLs are scripts too). A ``$schema``
     value and XML namespace URIs (``xmlns``, ``http://www.w3.org/2000/svg`` …) name a
     format and are not loads. The inlined chart library is recognised by the SHA-256 of
@@ -135,6 +152,43 @@ Rules
     Checked on a published folder (``evalkit audit DIR``), not on a page: any file that is
     not a page (``.html``) or ``manifest.json`` — a ``respondents.parquet`` or a CSV of
     answers beside the pages — is a finding.
+``foreign-markup``
+    Markup outside the audit's allowlist (:mod:`~evalkit.audit.allowed`), whatever it
+    holds: a page that does not begin with ``<!DOCTYPE html>`` (a CSV named ``.html``);
+    a drawing (``svg``) outside a chart's ``figure.ek-figure``;
+    an element evalkit never writes (``iframe``, ``img``, ``picture``, ``base``,
+    ``form``, ``link``, ``object``, ``embed``, ``video``, ``noscript``, ``template``,
+    SVG's ``image``, ``use``, ``foreignObject``, ``animate`` …); an attribute evalkit
+    never writes on that element (``style``, any event handler, ``title``, ``alt``,
+    ``srcset``, ``srcdoc``, ``http-equiv``, ``hidden``, a ``data-*`` other than the
+    figure markup's and a chart spec's ``data-target``/``data-label``); an ``href`` or
+    ``src`` with a scheme or a host (evalkit links only to files beside the page and
+    places on it: no network scheme, no ``data:``, no ``javascript:``); a ``url()`` in an
+    attribute that points anywhere but the page itself; a ``meta`` that is not one of
+    evalkit's (``viewport``, ``generator``, ``description``, ``evalkit-index-key``); a
+    comment, declaration or processing instruction; and a label (``aria-label``,
+    ``data-label``) that is not a text the page shows (a chart's label repeats its
+    title), so that no label says what the page does not.
+``foreign-script``
+    A script or style that is not evalkit's own. evalkit's own are recognised by the
+    SHA-256 of their text, computed when the audit runs from evalkit's own files
+    (:func:`~evalkit.audit.allowed.own_code`: the page template's inline scripts and
+    styles, the template folder's ``*.js`` and ``*.css``, the ``ek-locale`` formats of
+    each language, the chart library's hash), so a change of the templates or an
+    upgrade of the chart library needs no change here; the printed page's running head
+    (a style with the page's title in a CSS string) must hold the page's ``<title>``.
+    Chart specs (``script.ek-spec``, JSON) are evalkit's figures, read by the rules
+    above. A script loaded by ``src`` is allowed only as the chart library beside the
+    page (``evalkit-charts.js``).
+
+Decoding, and documents inside documents
+----------------------------------------
+The audit reads HTML with its tokenizer (checked against :mod:`html.parser` on every
+sample page), CSS with a real CSS tokenizer (tinycss2, :mod:`~evalkit.audit.css`:
+``\\75 rl(``, ``@\\69mport`` and escaped URLs are what a browser reads), and decodes
+before it searches (:mod:`~evalkit.audit.decode`). A whole document in an attribute —
+an iframe's ``srcdoc``, a ``data:`` URL of HTML — is audited as a page of its own, and
+its findings are reported on the element that carries it.
 
 Recoverable figures (the cross-page check)
 ------------------------------------------
@@ -218,6 +272,11 @@ facts, the chart library's hash), :mod:`~evalkit.audit.tokenizer` (the HTML toke
 (what a figure id counts), :mod:`~evalkit.audit.attack` (the integer-programming
 attacker), :mod:`~evalkit.audit.crosspage` (the cross-page checks),
 :mod:`~evalkit.audit.consistency` (the reasons a text states, one figure across pages),
+:mod:`~evalkit.audit.decode` (encodings undone), :mod:`~evalkit.audit.css` (CSS, read with
+tinycss2), :mod:`~evalkit.audit.numbers` (numbers in digits and words),
+:mod:`~evalkit.audit.ids` (respondent ids, however written), :mod:`~evalkit.audit.allowed`
+(the allowlist and evalkit's own code), :mod:`~evalkit.audit.rulebase` (what a rule is,
+its hooks), :mod:`~evalkit.audit.allowrules` (the allowlist's rules),
 :mod:`~evalkit.audit.rules` (the rule registry: one object per rule,
 ``evalkit audit --rules``), :mod:`~evalkit.audit.page` (one page's walker),
 :mod:`~evalkit.audit.engine` (reading pages, the process pool, :func:`audit_pages`),
@@ -225,7 +284,7 @@ attacker), :mod:`~evalkit.audit.crosspage` (the cross-page checks),
 
 Examples
 --------
->>> page = '<table class="ek-table"><tr><th>Alle</th><td class="ek-num">12</td></tr></table>'
+>>> page = '<!DOCTYPE html><table class="ek-table"><tr><th>Alle</th><td class="ek-num">12</td></tr></table>'
 >>> report = audit_html(page, name="page.html")
 >>> [(f.rule, f.element) for f in report.findings]
 [('unmarked-figure', 'table.ek-table > tr > td.ek-num')]

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.atomic import write_atomic
+from evalkit.audit.allowed import own_code
 from evalkit.audit.engine import audit_pages, may_inline_bundle
 from evalkit.audit.findings import AuditReport
 from evalkit.audit.settings import known_bundle, resolve
 from evalkit.audit.spec import DEFAULT_ATTACK_SECONDS
 
-__all__ = ["audit_cached", "code_hash", "file_hashes"]
+__all__ = ["audit_cached", "code_hash", "file_hashes", "own_digests"]
 
 
 def code_hash() -> str:
@@ -23,6 +24,13 @@ def code_hash() -> str:
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.name.encode("utf-8") + b"\0" + module.read_bytes())
     return digest.hexdigest()
+
+
+def own_digests() -> list[str]:
+    """What the audit recognises as evalkit's own scripts and styles (their hashes):
+    a verdict holds only while they are the same."""
+    own = own_code()
+    return sorted({*own.scripts, *own.data, *own.styles, *own.titled_styles})
 
 
 def file_hashes(paths: Sequence[Path], cache_dir: Path) -> list[str]:
@@ -80,6 +88,7 @@ def audit_cached(
     files = [Path(p) for p in paths]
     key_parts = {
         "audit": code_hash(),
+        "own": own_digests(),
         "bundle": known_bundle() if may_inline_bundle(files) else None,
         "min_unit_n": unit_n,
         "min_cell_n": cell_n,

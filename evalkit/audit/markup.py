@@ -14,9 +14,11 @@ from evalkit.audit.spec import REASONS, Key
 __all__ = [
     "CANDIDATE",
     "CARD",
+    "CARD_LABEL",
     "CARD_NOTE",
     "CHART",
     "FIGURE",
+    "HEADER",
     "Frame",
     "Mark",
     "datasets",
@@ -40,6 +42,10 @@ CARD: Final = 8
 """A key-figure card (``li.ek-card``)."""
 CARD_NOTE: Final = 16
 """A key-figure card's note."""
+CARD_LABEL: Final = 32
+"""A key-figure card's label."""
+HEADER: Final = 64
+"""A ``th`` of a table: the label of its row (or column)."""
 
 
 @dataclass
@@ -128,7 +134,7 @@ def read_mark(attrs: Mapping[str, str], *, chart: bool) -> Mark:
 class Frame:
     """An open element that matters to the audit (most elements get no frame)."""
 
-    __slots__ = ("card_notes", "card_reason", "card_suppressed", "classes", "code", "kind", "mark", "pos", "tag",
+    __slots__ = ("card_labels", "card_notes", "card_reason", "card_suppressed", "classes", "code", "kind", "mark", "pos", "tag",
                  "text")
 
     def __init__(self, tag: str, classes: Sequence[str], pos: int) -> None:
@@ -142,6 +148,7 @@ class Frame:
         self.card_suppressed = False
         self.card_reason: str | None = None  # the reason of the card's hidden value
         self.card_notes: list[str] | None = None
+        self.card_labels: list[str] | None = None
 
     @property
     def suffix(self) -> str:

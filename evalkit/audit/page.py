@@ -17,13 +17,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from evalkit.audit.decode import payloads
 from evalkit.audit.findings import Finding, PageResult
 from evalkit.audit.markup import (
     CANDIDATE,
     CARD,
+    CARD_LABEL,
     CARD_NOTE,
     CHART,
     FIGURE,
+    HEADER,
     Frame,
     Mark,
     is_visible_row,
@@ -63,6 +66,8 @@ from evalkit.audit.tokenizer import (
 __all__ = ["PageAudit", "TagInfo", "tag_info"]
 
 _NEWLINE = re.compile("\n")
+MAX_DEPTH: Final = 2
+"""How deep documents inside documents are audited (a srcdoc in a srcdoc …)."""
 _SVG_TAG = re.compile(r"<(/?)svg(?=[\s/>])[^>]*>", re.I)
 _SVG_ACTIVE: Final = ("<script", "<foreignobject", "<iframe", "<object", "<embed", "<!--", "data-", "<style")
 _SVG_EVENT = re.compile(r"[\s/]on[a-z]+\s*=", re.I)
@@ -98,6 +103,10 @@ class _Hooks:
             return [getattr(rule, hook) for rule in registry.using(hook)]
 
         self.scan = [(rule.id, rule.scan) for rule in registry.using("scan")]
+        self.element = using("element")
+        self.comment = using("comment")
+        self.raw_element = using("raw_element")
+        self.page_end = using("page_end")
         self.start_tag = using("start_tag")
         self.style = using("style")
         self.drawing = using("drawing")
@@ -117,9 +126,10 @@ _HOOKS: Final = _Hooks(REGISTRY)
 class PageAudit:
     """Tokenise one page and check it (:meth:`run`); the cross-page facts go to the result."""
 
-    def __init__(self, file: Path, doc: str, settings: Settings) -> None:
+    def __init__(self, file: Path, doc: str, settings: Settings, *, depth: int = 0) -> None:
         self.file = file
         self.doc = doc
+        self.depth = depth  # a document inside another (an iframe's srcdoc, a data: page)
         self.settings = settings
         self.on = _HOOKS
         self.bundles_seen = 0
@@ -134,6 +144,7 @@ class PageAudit:
         self.hits: list[tuple[int, str, str]] = []
         self.newlines: list[int] | None = None
         self.pending: list[tuple[str, Ref, str]] = []
+        self.row_labels: list[str] = []  # the header cells' texts of the table row being read
 
     # -- reporting (what the rules see: settings, add, at, ref)
     def line(self, pos: int) -> int:
@@ -212,11 +223,17 @@ class PageAudit:
                 elements.append((start, len(tags), tag))
                 if hits and hits[0][0] < pos:
                     self.place_hits(pos, start)
+                for element in self.on.element:
+                    element(self, tag, attr_text, attrs, start)
                 if check:
                     for start_tag in self.on.start_tag:
                         start_tag(self, tag, attrs, start)
+                    if self.depth < MAX_DEPTH:
+                        self.nested(attrs, start)
+                if tag == "tr":
+                    self.row_labels = []
                 frame = None
-                if special or (tag == "td" and tables and tables[-1]):
+                if special or (tables and tag in ("td", "th")):
                     frame = self.classify(tag, attrs, classes, start)
                 if tag in RAW_TEXT:
                     pos = self.raw_text(tag, attrs, classes, start, pos)
@@ -249,11 +266,32 @@ class PageAudit:
                     if tags[i] == end_tag:
                         self.pop_to(i)
                         break
+            else:  # a comment, a declaration or a processing instruction
+                for comment in self.on.comment:
+                    comment(self, m.group(), start)
         if hits:
             self.place_hits(len(doc) + 1)
         self.pop_to(0)
+        for page_end in self.on.page_end:
+            page_end(self)
         self.resolve()
         return self.result
+
+    def nested(self, attrs: Mapping[str, str], pos: int) -> None:
+        """A whole document in an attribute (an iframe's ``srcdoc``, a ``data:`` page) is
+        audited as a page of its own; its findings are reported on the element."""
+        for name, value in attrs.items():
+            inner: list[str] = []
+            if name == "srcdoc":
+                inner.append(value)
+            elif value.lstrip()[:5].lower() == "data:":
+                inner += [payload for payload, _where, _pos in payloads(value.strip()) if "<" in payload]
+            for document in inner:
+                if not document.lstrip().lower().startswith("<!doctype"):
+                    document = "<!DOCTYPE html>" + document  # what a browser makes of an iframe's document
+                result = PageAudit(self.file, document, self.settings, depth=self.depth + 1).run()
+                for found in result.findings:
+                    self.add(found.rule, self.at(pos, f" @{name}"), f"in its {name}: {found.element}: {found.message}")
 
     def static_svg(self, start: int, end: int) -> int:
         """A drawing (a chart's static SVG: hundreds of shapes) is checked as a whole, for
@@ -313,9 +351,9 @@ class PageAudit:
             self.code_depth -= 1
         if frame.text is not None:
             self.finish_text(frame, self.uncollect(frame))
-        if frame.kind & CARD and frame.card_suppressed and frame.card_notes:
+        if frame.kind & CARD and frame.card_suppressed and (frame.card_notes or frame.card_labels):
             for card_note in self.on.card_note:
-                card_note(self, frame, frame.card_notes)
+                card_note(self, frame, frame.card_notes or [])
 
     def card(self) -> Frame | None:
         return next((f for f in reversed(self.frames) if f is not None and f.kind & CARD), None)
@@ -325,10 +363,15 @@ class PageAudit:
             for cell_text in self.on.cell_text:
                 cell_text(self, frame, text)
             return
-        if frame.kind & CARD_NOTE:
+        if frame.kind & (CARD_NOTE | CARD_LABEL):
             card = self.card()
-            if card is not None:
+            if card is not None and frame.kind & CARD_NOTE:
                 card.card_notes = [*(card.card_notes or []), text]
+            elif card is not None:
+                card.card_labels = [*(card.card_labels or []), text]
+            return
+        if frame.kind & HEADER:
+            self.row_labels.append(text)
             return
         mark = frame.mark
         if mark is not None and mark.suppressed:
@@ -336,6 +379,11 @@ class PageAudit:
                 figure_text(self, frame, text)
 
     # -- figure markup
+    @property
+    def row_label(self) -> str:
+        """The text of the header cells of the table row being read (its label)."""
+        return " ".join(self.row_labels)
+
     def open_chart(self) -> Frame | None:
         return next((f for f in reversed(self.frames) if f is not None and f.kind & CHART), None)
 
@@ -352,8 +400,8 @@ class PageAudit:
             if tag == "li" and "ek-card" in classes:
                 frame.kind |= CARD
                 keep = True
-            if "ek-card-note" in classes:
-                frame.kind |= CARD_NOTE
+            if "ek-card-note" in classes or "ek-card-label" in classes:
+                frame.kind |= CARD_NOTE if "ek-card-note" in classes else CARD_LABEL
                 self.collect(frame)
                 return frame
         if tag == "figure" and "ek-figure" in classes:
@@ -369,8 +417,11 @@ class PageAudit:
                     if card is not None:
                         card.card_suppressed = True
                         card.card_reason = mark.reason
-        elif tag == "td" and self.tables and self.tables[-1]:
+        elif tag == "td" and self.tables:
             frame.kind |= CANDIDATE
+            self.collect(frame)
+        elif tag == "th" and self.tables:
+            frame.kind |= HEADER
             self.collect(frame)
         elif not keep:
             return None
@@ -422,7 +473,10 @@ class PageAudit:
         content = self.doc[end:content_end]
         if tag == "script":
             self.script(attrs, classes, content, start)
-        elif tag == "style":
+            return next_pos
+        for raw_element in self.on.raw_element:
+            raw_element(self, tag, attrs, content, start)
+        if tag == "style":
             for style in self.on.style:
                 style(self, content, start)
         elif tag in ("textarea", "title") and self.collectors:
@@ -432,12 +486,16 @@ class PageAudit:
     def script(self, attrs: Mapping[str, str], classes: Sequence[str], content: str, pos: int) -> None:
         if content.startswith(SENTINEL):
             self.bundles_seen += 1
+            self.own_bundle(attrs, pos)
             return
         bundle = self.settings.bundle
         if len(content) > BIG_SCRIPT and bundle is not None:
             data = content.encode("utf-8")
             if len(data) == bundle[0] and hashlib.sha256(data).hexdigest() == bundle[1]:
+                self.own_bundle(attrs, pos)
                 return
+        for raw_element in self.on.raw_element:
+            raw_element(self, "script", attrs, content, pos)
         kind = attrs.get("type", "").strip().lower()
         if "ek-spec" in classes:
             kind = "spec"
@@ -451,6 +509,11 @@ class PageAudit:
             script(self, kind, content, pos)
         if kind == "spec":
             self.spec(content, pos)
+
+    def own_bundle(self, attrs: Mapping[str, str], pos: int) -> None:
+        """The chart library, recognised by its hash: shown to the rules as :data:`SENTINEL`."""
+        for raw_element in self.on.raw_element:
+            raw_element(self, "script", attrs, SENTINEL, pos)
 
     def spec(self, content: str, pos: int) -> None:
         chart = next((f for f in reversed(self.frames) if f is not None and f.kind & CHART), None)

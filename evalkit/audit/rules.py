@@ -1,47 +1,27 @@
 """The audit's rules: one object per rule, with its id, a one-line description and its
-checks, kept in a registry (:data:`REGISTRY`; ``evalkit audit --rules`` lists it).
-
-A rule checks what the page walker (:mod:`evalkit.audit.page`) shows it, through the
-hooks below; the walker calls a hook only for the rules that define it. A rule reports
-through the :class:`Page` it is given; positions become CSS paths once the page is read.
-
-Hooks of one page (``page`` first):
-
-* ``scan(doc)`` — the whole text; returns (position, message) pairs, reported on the
-  element that holds each position;
-* ``start_tag(tag, attrs, pos)`` — a start tag with an attribute that may load
-  something (a URL, a style, an event handler);
-* ``style(css, pos)``, ``drawing(svg, pos)`` — a style element's text; a static SVG
-  drawing, checked as one block;
-* ``script(kind, content, pos)`` — a script's text (``kind``: ``spec``, ``json``, ``js``
-  or ``other``; the chart library is not shown);
-* ``code_cell(frame)`` — the outermost element with a class of a notebook code cell;
-* ``figure(frame, mark)`` — a figure element's markup (a chart's too);
-* ``figure_text(frame, text)``, ``cell_text(frame, text)``, ``card_note(card, notes)`` —
-  the text of a suppressed figure, of a table cell without markup, the notes of a
-  suppressed key-figure card;
-* ``chart_spec(content, chart, where)``, ``chart_rows(rows)`` — a chart spec; its parsed
-  inline data (survey and team charts).
-
-Hooks of a set of pages: ``across(results, settings, facts)`` returns cross-page
-findings; ``attack(results, settings, facts)`` returns those of the integer-programming
-attack, which the engine makes findings only when ``settings.strict_attack`` and
-otherwise reports as warnings (:func:`evalkit.audit.engine.audit_pages`).
+checks, kept in a registry (:data:`REGISTRY`; ``evalkit audit --rules`` lists it). What a
+rule is, its hooks and what it sees of a page are in :mod:`evalkit.audit.rulebase`
+(re-exported here); the allowlist's rules are in :mod:`evalkit.audit.allowrules`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Final, Protocol
+from typing import Any, Final
 
 from evalkit.audit import consistency
+from evalkit.audit.allowrules import ForeignMarkup, ForeignScript
 from evalkit.audit.attack import attack as run_attack
 from evalkit.audit.crosspage import recoverable, small_units
+from evalkit.audit.css import css_urls
+from evalkit.audit.decode import css_unescape, js_unescape, payloads
 from evalkit.audit.findings import Deferred, Finding, PageResult
+from evalkit.audit.ids import find_ids
 from evalkit.audit.markup import Frame, Mark, is_visible_row, numbered_rows
+from evalkit.audit.numbers import cell_numbers, hidden_numbers, hidden_row_numbers
+from evalkit.audit.rulebase import ChartRows, Page, Registry, Rule
 from evalkit.audit.settings import DataFacts, Settings
 from evalkit.audit.spec import (
     ESTIMATE_KEYS,
@@ -69,8 +49,7 @@ __all__ = [
     "is_network",
 ]
 
-_DIGIT = re.compile(r"\d")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_FIGURE_KEYS: Final = ESTIMATE_KEYS | {"n", "suppressed"}
 _SVG_TEXT = re.compile(r"<text\b[^>]*>([^<]*)</text>")
 _N_LABEL = re.compile(r"\bn\s*=\s*(\d+)")
 _CSS_URL = re.compile(
@@ -81,125 +60,14 @@ _URL_LEAD = re.compile(r"""["'`]\s*([a-zA-Z][a-zA-Z0-9+.\-]*:)?$""")
 _URL_END = re.compile(r"""["'`\s]|$""")
 _SCHEMA_KEY = re.compile(r"""["']?(?:\$schema|xmlns[^"':]*)["']?\s*:\s*$""")
 _JS_NETWORK = re.compile(
-    r"\b(fetch|importScripts|sendBeacon|import)\s*\(|\b(XMLHttpRequest|WebSocket|EventSource)\b"
+    r"\b(fetch|importScripts|sendBeacon|import|open|write|writeln)\s*\(|\b(XMLHttpRequest|WebSocket|EventSource)\b"
+    r"|(new\s+Image\b|\blocation\s*(?:\.href\s*)?=(?!=)|\.src\s*=(?!=))"
 )
+_BARE_URL = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.\-]*:)?//[^\s\"'<>()]+")
 _VEGA_SCRIPT = re.compile(r"""["']\$schema["']\s*:\s*["'][^"']*vega""")
 _DATA_URL = re.compile(r'"url"\s*:\s*"([^"]*)"')
 _REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.I)
 _SVG_URL = re.compile(r"""\s((?:xlink:)?href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-
-
-class Page(Protocol):
-    """What a rule sees of the page being read, and how it reports."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    def add(self, rule: str, where: Ref, message: str) -> None:
-        """Report a finding of ``rule`` at ``where``."""
-
-    def at(self, pos: int, extra: str = "") -> Ref:
-        """The element whose start tag begins at ``pos`` (``extra`` is added to its path)."""
-
-    def ref(self, frame: Frame, extra: str = "", pos: int | None = None) -> Ref:
-        """Where ``frame`` is (its line, or the line of ``pos``)."""
-
-    def open_chart(self) -> Frame | None:
-        """The chart figure (``figure.ek-figure``) the walker is in, if any."""
-
-
-@dataclass(frozen=True)
-class ChartRows:
-    """A survey or team chart's spec, parsed (``spec``), or why it is not JSON (``error``)."""
-
-    chart: Frame | None
-    source: str
-    where: Ref
-    spec: Any = None
-    error: str | None = None
-
-
-class Rule:
-    """A rule: its ``id`` (the finding's rule), a one-line ``description``, and its checks
-    (the hooks it defines; see the module docstring)."""
-
-    id: ClassVar[str]
-    description: ClassVar[str]
-
-    def scan(self, page: Page, doc: str) -> Iterable[tuple[int, str]]:
-        return ()
-
-    def start_tag(self, page: Page, tag: str, attrs: Mapping[str, str], pos: int) -> None:
-        pass
-
-    def style(self, page: Page, css: str, pos: int) -> None:
-        pass
-
-    def drawing(self, page: Page, svg: str, pos: int) -> None:
-        pass
-
-    def script(self, page: Page, kind: str, content: str, pos: int) -> None:
-        pass
-
-    def code_cell(self, page: Page, frame: Frame) -> None:
-        pass
-
-    def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
-        pass
-
-    def figure_text(self, page: Page, frame: Frame, text: str) -> None:
-        pass
-
-    def cell_text(self, page: Page, frame: Frame, text: str) -> None:
-        pass
-
-    def card_note(self, page: Page, card: Frame, notes: Sequence[str]) -> None:
-        pass
-
-    def chart_spec(self, page: Page, content: str, chart: Frame | None, where: Ref) -> None:
-        pass
-
-    def chart_rows(self, page: Page, rows: ChartRows) -> None:
-        pass
-
-    def across(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
-        return []
-
-    def attack(self, results: list[PageResult], settings: Settings, facts: DataFacts | None) -> list[Deferred]:
-        return []
-
-    def check_folder(self, folder: Path) -> list[Finding]:
-        return []
-
-    def defines(self, hook: str) -> bool:
-        """Does this rule check what ``hook`` shows?"""
-        return getattr(type(self), hook) is not getattr(Rule, hook)
-
-
-class Registry:
-    """The rules, in the order they are listed."""
-
-    def __init__(self) -> None:
-        self._rules: dict[str, Rule] = {}
-
-    def add(self, rule: Rule) -> None:
-        if rule.id in self._rules:
-            raise ValueError(f"rule {rule.id!r} is registered twice")
-        self._rules[rule.id] = rule
-
-    def __iter__(self) -> Iterator[Rule]:
-        return iter(self._rules.values())
-
-    def __getitem__(self, rule_id: str) -> Rule:
-        return self._rules[rule_id]
-
-    def using(self, hook: str) -> list[Rule]:
-        """The rules that define ``hook``."""
-        return [rule for rule in self if rule.defines(hook)]
-
-    def descriptions(self) -> dict[str, str]:
-        """Rule id → description."""
-        return {rule.id: rule.description for rule in self}
 
 
 def _shown_estimate(row: Mapping[str, Any]) -> list[str]:
@@ -264,7 +132,7 @@ class UnmarkedFigure(Rule):
             page.add(self.id, page.ref(frame), f"{what} markup incomplete: {'; '.join(problems)}")
 
     def cell_text(self, page: Page, frame: Frame, text: str) -> None:
-        if _DIGIT.search(text):
+        if cell_numbers(text):
             page.add(self.id, page.ref(frame), f"table cell shows {text.strip()[:40]!r} without figure markup")
 
     def script(self, page: Page, kind: str, content: str, pos: int) -> None:
@@ -343,16 +211,16 @@ class Inconsistent(Rule):
 
 class SuppressedWithN(Rule):
     id = "suppressed-with-n"
-    description = "a suppressed figure that still carries an n or a value"
+    description = "a suppressed figure that still carries an n or a value (in digits or in words)"
 
     def __init__(self) -> None:
         self._drawn: list[tuple[Frame, list[int]]] = []
 
     @staticmethod
     def numbers(page: Page, text: str) -> list[str]:
-        """Numbers in ``text`` other than the thresholds (which a suppressed cell may name)."""
-        allowed = {float(page.settings.min_cell_n), float(page.settings.min_unit_n)}
-        return [n for n in _NUMBER.findall(text) if float(n.replace(",", ".")) not in allowed]
+        """Numbers in ``text``, in digits or words, other than the thresholds (which a
+        suppressed cell may name)."""
+        return hidden_numbers(text, (page.settings.min_cell_n, page.settings.min_unit_n))
 
     def figure(self, page: Page, frame: Frame, mark: Mark) -> None:
         if mark.suppressed and mark.raw_n is not None:
@@ -362,12 +230,18 @@ class SuppressedWithN(Rule):
         shown = self.numbers(page, text)
         if shown:
             page.add(self.id, page.ref(frame), f"suppressed figure shows {', '.join(shown)} ({text.strip()[:40]!r})")
+        label = getattr(page, "row_label", "")  # a stand-in page may have none
+        if told := cell_numbers(label, digits=False):
+            page.add(self.id, page.ref(frame), f"the row of a suppressed figure says {', '.join(told)} ({label.strip()[:40]!r})")
 
     def card_note(self, page: Page, card: Frame, notes: Sequence[str]) -> None:
         shown = self.numbers(page, " ".join(notes))
         if shown:
             page.add(self.id, page.ref(card, " .ek-card-note"),
                      f"the note of a suppressed key figure shows {', '.join(shown)}")
+        if told := cell_numbers(" ".join(card.card_labels or ()), digits=False):
+            page.add(self.id, page.ref(card, " .ek-card-label"),
+                     f"the label of a suppressed key figure says {', '.join(told)}")
 
     def drawing(self, page: Page, svg: str, pos: int) -> None:
         """The counts a chart's static drawing writes ("n = 12"), checked against its spec's
@@ -400,34 +274,22 @@ class SuppressedWithN(Rule):
                 leaks.append(f"row {index} n={row['n']}")
             elif shown := _shown_estimate(row):
                 leaks.append(f"row {index} {shown[0]}={row[shown[0]]}")
+            elif told := hidden_row_numbers(row, (page.settings.min_cell_n, page.settings.min_unit_n), _FIGURE_KEYS):
+                leaks.append(f"row {index} {told[0]}")
         _report_rows(page, self.id, rows.where, "suppressed chart rows still carry figures", leaks)
 
 
 class RespondentId(Rule):
     id = "respondent-id"
-    description = "a respondent id from the data"
+    description = "a respondent id from the data, as it is or however written (escaped, encoded, split)"
 
     def scan(self, page: Page, doc: str) -> Iterable[tuple[int, str]]:
-        settings = page.settings
-        if not settings.id_pattern:
-            return []
-        ids, alphabet = settings.ids, settings.id_alphabet
-        hits: list[tuple[int, str]] = []
-        for m in re.finditer(settings.id_pattern, doc):
-            token = m.group()
-            if token not in ids:
-                continue
-            if m.start() and doc[m.start() - 1] in alphabet:
-                continue  # part of a longer token
-            if m.end() < len(doc) and doc[m.end()] in alphabet:
-                continue
-            hits.append((m.start(), f"respondent id {token!r} from the data"))
-        return hits
+        return find_ids(doc, page.settings)
 
 
 class NetworkResource(Rule):
     id = "network-resource"
-    description = "a resource loaded from (or a link to) another host"
+    description = "a resource loaded from (or a link to) another host, however written (escaped, encoded)"
 
     def start_tag(self, page: Page, tag: str, attrs: Mapping[str, str], pos: int) -> None:
         for name, value in attrs.items():
@@ -435,6 +297,12 @@ class NetworkResource(Rule):
                 stripped = value.strip()
                 if stripped.lower().startswith("javascript:"):
                     self.check_js(page, stripped[11:], pos, f" @{name}")
+                elif stripped[:5].lower() == "data:":  # a file in the URL: what it holds
+                    for payload, _where, _at in payloads(stripped):
+                        if tag == "script":
+                            self.check_js(page, payload, pos, f" @{name}")
+                        else:
+                            self.bare_urls(page, payload, pos, f" @{name}")
                 elif is_network(value):
                     link = name == "href" and tag in ("a", "area")
                     what = "links to" if link else "loads from"
@@ -446,7 +314,7 @@ class NetworkResource(Rule):
                     if is_network(url):
                         self.report(page, pos, f"{name} names {url[:80]!r} on another host")
             elif name == "style":
-                self.check_css(page, value, pos, " @style")
+                self.check_css(page, value, pos, " @style", declarations=True)
             elif name == "srcdoc":  # a whole page in an attribute
                 self.string_urls(page, value, pos, " @srcdoc")
                 self.check_css(page, value, pos, " @srcdoc")
@@ -479,14 +347,21 @@ class NetworkResource(Rule):
     def report(self, page: Page, pos: int, message: str, extra: str = "") -> None:
         page.add(self.id, page.at(pos, extra), message)
 
-    def check_css(self, page: Page, css: str, pos: int, extra: str = "") -> None:
-        lowered = css.lower()
-        if "url" not in lowered and "@import" not in lowered:
+    def check_css(self, page: Page, css: str, pos: int, extra: str = "", *, declarations: bool = False) -> None:
+        """URLs a style sheet (or a style attribute's declarations) loads: read with the
+        CSS tokenizer (escapes decoded), and looked for in the decoded text besides."""
+        plain = css_unescape(css)
+        lowered = plain.lower()
+        if "url" not in lowered and "@import" not in lowered and "image" not in lowered and "src" not in lowered:
             return
-        for m in _CSS_URL.finditer(css):
-            url = next((g for g in m.groups() if g is not None), "")
+        urls = css_urls(css, declarations=declarations)
+        urls += [next((g for g in m.groups() if g is not None), "") for m in _CSS_URL.finditer(plain)]
+        for url in dict.fromkeys(u.strip() for u in urls):
             if is_network(url):
-                self.report(page, pos, f"CSS loads {url.strip()[:80]!r}", extra)
+                self.report(page, pos, f"CSS loads {url[:80]!r}", extra)
+            elif url[:5].lower() == "data:":
+                for payload, _where, _at in payloads(url):
+                    self.bare_urls(page, payload, pos, extra)
 
     def string_urls(self, page: Page, text: str, pos: int, extra: str = "") -> None:
         """URLs with a host that start a string (in quotes) in a script, JSON or markup."""
@@ -508,10 +383,22 @@ class NetworkResource(Rule):
                 continue  # a $schema or namespace URI names a format; nothing loads it
             self.report(page, pos, f"script names {url[:80]!r} on another host", extra)
 
+    def bare_urls(self, page: Page, text: str, pos: int, extra: str = "") -> None:
+        """URLs with a host anywhere in a decoded payload (it has no quotes to start them)."""
+        for m in _BARE_URL.finditer(js_unescape(text)):
+            if is_network(m.group()) and m.group() not in NAMESPACES:
+                self.report(page, pos, f"an encoded payload names {m.group()[:80]!r} on another host", extra)
+
     def check_js(self, page: Page, js: str, pos: int, extra: str = "") -> None:
         self.string_urls(page, js, pos, extra)
-        for m in _JS_NETWORK.finditer(js):
-            self.report(page, pos, f"script uses {m.group(1) or m.group(2)} (a published page must not request anything)", extra)
+        decoded = js_unescape(js)
+        if decoded != js:
+            self.string_urls(page, decoded, pos, extra)
+        for payload, _where, _at in payloads(decoded):
+            self.bare_urls(page, payload, pos, extra)
+        for m in _JS_NETWORK.finditer(decoded):
+            used = " ".join(next(g for g in m.groups() if g is not None).split())
+            self.report(page, pos, f"script uses {used} (a published page must not request anything)", extra)
 
 
 class CodeCell(Rule):
@@ -579,7 +466,7 @@ REGISTRY: Final = Registry()
 """Every rule, in the order ``evalkit audit --rules`` lists them."""
 for _rule in (SmallCell(), SmallUnit(), UnmarkedFigure(), SuppressedReason(), ReasonText(), SuppressedWithN(),
               RespondentId(), NetworkResource(), CodeCell(), Recoverable(), Inconsistent(), UNREADABLE,
-              FOREIGN_FILE):
+              FOREIGN_FILE, ForeignMarkup(), ForeignScript()):
     REGISTRY.add(_rule)
 
 RULES: Final[dict[str, str]] = REGISTRY.descriptions()

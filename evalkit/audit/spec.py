@@ -83,7 +83,7 @@ min_cell_n people; a unit below min_unit_n; hidden to protect another figure
 MARK_ATTRS: Final = ("data-unit", "data-wave", "data-figure", "data-source", "data-n", "data-suppressed")
 MARK_ATTR_SET: Final = frozenset(MARK_ATTRS)
 FIGURE_CLASSES: Final = frozenset({"ek-num", "ek-card-value", "ek-finding"})
-AUDITED_CLASSES: Final = CODE_CELL_CLASSES | FIGURE_CLASSES | {"ek-card", "ek-card-note", "ek-figure"}
+AUDITED_CLASSES: Final = CODE_CELL_CLASSES | FIGURE_CLASSES | {"ek-card", "ek-card-label", "ek-card-note", "ek-figure"}
 URL_ATTRS: Final = frozenset({
     "src", "href", "xlink:href", "poster", "action", "formaction", "background", "manifest",
     "lowsrc", "dynsrc", "codebase", "longdesc",
