@@ -37,7 +37,8 @@ STORE_DIR: Final = "prepared"
 DIGESTS_FILE: Final = "prepared-digests.json"
 REFERENCE_TABLES: Final = REFERENCE_READ
 """What a report reads from ``data_dir`` itself (:class:`evalkit.report.Reference`)."""
-_FORMAT: Final = 1
+_FORMAT: Final = 2
+"""Bumped when a store of the same inputs holds other frames (2: the trend's earlier waves)."""
 
 
 def sha256_text(text: str) -> str:
