@@ -1,4 +1,5 @@
-"""Change since the comparison wave."""
+"""Change over time: the trend of the indices over every wave up to the report's
+(:mod:`evalkit.report.sections.trend`), then the change since the comparison wave."""
 
 from __future__ import annotations
 
@@ -11,15 +12,20 @@ from evalkit.report.context import ReportContext
 from evalkit.report.format import signed
 from evalkit.report.rows import interval_row
 from evalkit.report.section import Section
+from evalkit.report.sections.trend import index_trend, waves_of_trend
 
 
 def change(ctx: ReportContext) -> Section:
     section = Section().add(blocks.heading(ctx, "change"))
+    if ctx.too_few:
+        return section.add(blocks.too_few_notice(ctx))
+    if len(waves_of_trend(ctx)) < 2:
+        section.add(blocks.note(ctx.t("trend_one_wave")))
+    elif (trend := index_trend(ctx)) is not None:
+        section.add(trend)
     compare = ctx.params.compare_wave
     if compare is None:
         return section.add(blocks.note(ctx.t("change_no_compare")))
-    if ctx.too_few:
-        return section.add(blocks.too_few_notice(ctx))
     rows = ctx.rows("changes", role_group="all", measure="index_mean")
     chart_rows: list[dict[str, Any]] = []
     table_rows: list[list[Cell]] = []
