@@ -49,7 +49,7 @@ def _trend_template(waves: tuple[str, ...], panels: tuple[str, ...], wave_title:
                  alt.Tooltip("ci_high:Q", format=".0f"), alt.Tooltip("n:Q", title="n")],
     )
     why = base.transform_filter(alt.datum.label != None).mark_text(  # noqa: E711
-        color=theme.MUTED, fontStyle="italic").encode(y=alt.Y("y:Q", scale=y_scale), text="label:N")
+        color=theme.MUTED, fontStyle="italic", fontSize=10).encode(y=alt.Y("y:Q", scale=y_scale), text="label:N")
     chart = alt.layer(interval, line, point, why).properties(width=440, height=80).facet(
         facet=alt.Facet("panel:N", sort=list(panels), title=None,
                         header=alt.Header(labelAnchor="start", labelOrient="top", labelFontWeight="bold",
