@@ -116,13 +116,17 @@ def number(text: str) -> float:
     return float(text.replace("\u2212", "-").replace(",", "."))
 
 
+CELL = re.compile(r"(\S+) \((?:95\s%\sKI|95%\sCI) (\S+)–(\S+)\), n\s=\s(\d+)")
+"""A shown cell of the trend's table: value (95 % KI low–high), n = N."""
+
+
 def check_against_data(trend: _Trend, data: canonical.CanonicalData, level: str, unit_id: str,
                        language: str = "nb") -> set[str]:
     """Every shown point of the trend (its table cell and its chart row) equals the hand
     computation; returns the waves shown."""
     expected = expected_indices(data, level, unit_id)
     spec = json.loads("".join(trend.specs))
-    rows = {(r["panel"], r["wave"]): r for r in spec["datasets"]["rows"]}
+    rows = {(r["category"], r["wave"]): r for r in spec["datasets"]["rows"]}
     labels = {d: load_instrument().dimensions[d].label(language) for d in load_instrument().dimensions}
     shown_waves = set()
     checked = 0
@@ -135,7 +139,12 @@ def check_against_data(trend: _Trend, data: canonical.CanonicalData, level: str,
         n, mean, low, high = expected[(dimension, wave)]
         assert attrs["data-unit"] == f"{level}:{unit_id}"
         assert int(str(attrs["data-n"])) == n, (dimension, wave)
-        assert abs(number(text) - mean) <= 0.5 + 1e-9, (dimension, wave, text, mean)  # shown whole
+        cell = CELL.fullmatch(text)
+        assert cell is not None, text
+        # shown whole: each number within half a point of the hand computation
+        for shown, exact in zip(cell.groups()[:3], (mean, low, high), strict=True):
+            assert abs(number(shown) - exact) <= 0.5 + 1e-9, (dimension, wave, text, exact)
+        assert int(cell[4]) == n
         row = rows[(labels[dimension], wave)]
         assert row["n"] == n and row["suppressed"] is False
         assert row["estimate"] == pytest.approx(mean, abs=1e-3)
@@ -174,13 +183,13 @@ def test_rendered_trend_shows_three_waves_equal_to_the_data(rendered: dict[str, 
     trend = trend_of(rendered[unit])
     assert check_against_data(trend, sample_data, level, unit_id) == set(WAVES)
     spec = json.loads("".join(trend.specs))
-    assert spec["spec"]["layer"][0]["encoding"]["x"]["scale"]["domain"] == WAVES
+    assert spec["encoding"]["yOffset"]["scale"]["domain"] == WAVES
     # every point of equality and impact is shown, and one line joins all three waves
     for dimension in ("equality", "impact"):
         cells = [a for a, _ in trend.cells if a["data-figure"] == f"{dimension}.trend.index_mean"]
         assert [a["data-wave"] for a in cells] == WAVES and all(a.get("data-n") for a in cells)
     panel = load_instrument().dimensions["equality"].label("nb")
-    segments = {r["segment"] for r in spec["datasets"]["rows"] if r["panel"] == panel}
+    segments = {r["segment"] for r in spec["datasets"]["rows"] if r["category"] == panel}
     assert len(segments) == 1
 
 
@@ -194,14 +203,15 @@ def test_rendered_trend_has_a_gap_where_a_wave_is_missing(rendered: dict[str, st
     assert check_against_data(trend, sample_data, "municipality", "5001") == {"2025", "2026"}
     assert all(a["data-wave"] != "2024" for a, _ in trend.cells)
     panel = load_instrument().dimensions["equality"].label("nb")
-    equality = [r for r in trend.rows if r and r[0] == panel]
-    assert [r[1] for r in equality] == WAVES
-    assert equality[0][2:] == ["ingen svar", "–", "–"]
+    assert trend.rows[0] == ["Tema", *WAVES]
+    equality = next(r for r in trend.rows if r[0] == panel)
+    assert equality[1] == "ingen svar" and CELL.fullmatch(equality[2]) and CELL.fullmatch(equality[3])
     spec = json.loads("".join(trend.specs))
-    rows = [r for r in spec["datasets"]["rows"] if r["panel"] == panel]
+    rows = [r for r in spec["datasets"]["rows"] if r["category"] == panel]
     first = rows[0]
-    assert first["wave"] == "2024" and first["estimate"] is None and first["n"] is None
-    assert first["label"] == "ingen svar" and first["suppressed"] is False and first["segment"] is None
+    assert first["wave"] == "2024" and first.get("estimate") is None and first["n"] is None
+    assert first["label"] == "2024: ingen svar" and first["suppressed"] is False and "segment" not in first
+    assert rows[1]["segment"] == rows[2]["segment"]  # the line runs from 2025 to 2026
     assert "Likeverd i samarbeidet: ingen svar i 2024, " in rendered["municipality:5001"]  # the description
 
 
@@ -221,11 +231,11 @@ def test_a_wave_under_the_unit_threshold_is_hidden_with_a_true_reason(sandnes, s
     trend = trend_of(sandnes.change().html())
     first = [(a, t) for a, t in trend.cells if a["data-wave"] == "2024"]
     assert first and all(a["data-suppressed"] == "unit" and "data-n" not in a for a, _ in first)
-    assert {t for a, t in first if not a["data-figure"].endswith(".ci")} == {"under 10 svar"}
+    assert {t for _, t in first} == {"under 10 svar"}
     spec = json.loads("".join(trend.specs))
     hidden = [r for r in spec["datasets"]["rows"] if r["wave"] == "2024"]
-    assert all(r["suppressed"] and r["reason"] == "unit" and r["estimate"] is None and r["n"] is None
-               and r["label"] == "under 10 svar" for r in hidden)
+    assert hidden and all(r["suppressed"] and r["reason"] == "unit" and r.get("estimate") is None
+                          and r["n"] is None and r["label"] == "2024: under 10 svar" for r in hidden)
     assert check_against_data(trend, sample_data, "municipality", "1108") == {"2025", "2026"}
 
 

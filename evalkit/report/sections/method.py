@@ -22,7 +22,6 @@ def method(ctx: ReportContext) -> Section:
         ctx.t("method_suppression", min_unit_n=ctx.params.min_unit_n, min_cell_n=ctx.params.min_cell_n),
         ctx.t("hidden_reasons_note", min_unit_n=ctx.params.min_unit_n, min_cell_n=ctx.params.min_cell_n),
         ctx.t("method_benchmark"),
-        ctx.t("method_trend"),
         ctx.t("many_comparisons"),
         ctx.t("method_runcharts"),
     ]

@@ -7,9 +7,10 @@ the unit's page of that wave shows. A wave in which nobody in the unit has the i
 point is absent (not zero), the line breaks, and the table says "no answers" without
 figure markup, since there is no figure.
 
-Figure ids (one per dimension, each cell's ``data-wave`` the point's wave):
-``<dim>.trend.index_mean`` (the value), ``….ci`` (its interval) and ``….n`` (the people
-with the index); the chart is ``trend.index_mean``.
+The numbers behind the chart are a table with a row per dimension and a column per
+wave; a cell holds the value, its interval and its n, and is the figure
+``<dim>.trend.index_mean`` (``data-wave`` the point's wave, ``data-n`` the people with
+the index); the chart is ``trend.index_mean``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from evalkit.charts.trends import LABEL_AT, trend_panels
+from evalkit.charts.trends import trend_rows_chart
 from evalkit.figure import Cell, Figure, Mark, Reason, Table
 from evalkit.metrics.trends import trend_waves
 from evalkit.report.context import ReportContext
@@ -55,41 +56,45 @@ def index_trend(ctx: ReportContext) -> Figure | None:
     for order, dimension in enumerate(dimensions):
         label = ctx.dimension_label(dimension)
         figure = f"{dimension}.trend.index_mean"
+        cells = [Cell(label, header=True)]
         said: list[str] = []
         segment, joined = 0, False
         for wave in waves:
             found = points.filter((pl.col("dimension") == dimension) & (pl.col("wave") == wave))
             row = found.row(0, named=True) if found.height else None
             reason = ctx.reason(row)
-            shown = row is not None and reason is None and row["mean"] is not None
-            if shown:
-                assert row is not None
+            mark = Mark(ctx.unit_key, wave, figure, "survey", None if reason or row is None else row["n"], reason)
+            if row is not None and reason is None and row["mean"] is not None:
                 segment += 0 if joined else 1
                 joined = True
-                chart_rows.append(_row(label, wave, row, f"{order}-{segment}"))
-                table_rows.append(_shown_cells(ctx, label, wave, figure, row))
+                chart_rows.append({"category": label, "wave": wave, "estimate": row["mean"], "ci_low": row["ci_low"],
+                                   "ci_high": row["ci_high"], "segment": f"{order}-{segment}", "n": row["n"],
+                                   "suppressed": False})
+                cells.append(Cell(ctx.t("trend_cell", value=ctx.fmt.num(row["mean"]),
+                                        interval=ctx.fmt.interval(row["ci_low"], row["ci_high"], percent=False),
+                                        n=ctx.n_text(row["n"], None)), mark, numeric=True))
                 said.append(ctx.t("trend_point", value=ctx.fmt.num(row["mean"]), wave=wave))
                 reasons.append(None)
                 continue
             joined = False
             if reason is not None:  # hidden: its reason, as on every other figure
-                text = ctx.hidden_text(reason)
-                chart_rows.append(_row(label, wave, None, None, why=text, reason=reason))
-                table_rows.append(_hidden_cells(ctx, label, wave, figure, reason))
-                said.append(ctx.t("trend_point_hidden", reason=text, wave=wave))
+                why = ctx.hidden_text(reason)
+                chart_rows.append({"category": label, "wave": wave, "label": ctx.t("trend_wave_label", wave=wave, reason=why),
+                                   "x": 0.0, "n": None, "suppressed": True, "reason": reason})
+                cells.append(Cell(why, mark, numeric=True))
                 reasons.append(reason)
-                continue
-            # No figure at all in this wave: nothing to mark.
-            text = ctx.t("trend_no_answers")
-            chart_rows.append(_row(label, wave, None, None, why=text))
-            table_rows.append([Cell(label, header=True), Cell(wave, header=True), Cell(text), Cell("–"), Cell("–")])
-            said.append(ctx.t("trend_point_hidden", reason=text, wave=wave))
+            else:  # no figure at all in this wave: nothing to mark
+                why = ctx.t("trend_no_answers")
+                chart_rows.append({"category": label, "wave": wave, "label": ctx.t("trend_wave_label", wave=wave, reason=why),
+                                   "x": 0.0, "n": None, "suppressed": False})
+                cells.append(Cell(why))
+            said.append(ctx.t("trend_point_hidden", reason=why, wave=wave))
+        table_rows.append(cells)
         sentences.append(ctx.t("trend_sentence", dimension=label, points=_listed(ctx, said)))
     title = ctx.t("trend_title", first=waves[0], last=waves[-1])
-    spec = trend_panels(chart_rows, waves=waves, panels=[ctx.dimension_label(d) for d in dimensions],
-                        wave_title=ctx.t("round"), value_title=ctx.t("index_0_100"), title=title)
-    table = Table(title, [ctx.t("dimension"), ctx.t("round"), ctx.t("index_0_100"), ctx.t("interval_95"),
-                          ctx.t("respondents")], table_rows)
+    labels = [ctx.dimension_label(d) for d in dimensions]
+    spec = trend_rows_chart(chart_rows, waves=waves, categories=labels, value_title=ctx.t("index_0_100"), title=title)
+    table = Table(title, [ctx.t("dimension"), *waves], table_rows)
     if any(r is None for r in reasons):  # a point shown
         description = " ".join([ctx.t("trend_intro"), *sentences])
     else:
@@ -101,46 +106,3 @@ def _listed(ctx: ReportContext, parts: list[str]) -> str:
     if len(parts) == 1:
         return parts[0]
     return ctx.t("list_and", head=", ".join(parts[:-1]), last=parts[-1])
-
-
-def _row(panel: str, wave: str, row: dict[str, Any] | None, segment: str | None, *, why: str | None = None,
-         reason: Reason | None = None) -> dict[str, Any]:
-    """A chart row: a shown point (``row``), or a wave without one that says ``why``."""
-    out: dict[str, Any] = {
-        "panel": panel, "wave": wave,
-        "estimate": None if row is None else row["mean"],
-        "ci_low": None if row is None else row["ci_low"],
-        "ci_high": None if row is None else row["ci_high"],
-        "segment": segment, "label": why, "y": None if why is None else LABEL_AT,
-        "n": None if row is None else row["n"],
-        "suppressed": reason is not None,
-    }
-    if reason is not None:
-        out["reason"] = reason
-    return out
-
-
-def _mark(ctx: ReportContext, wave: str, figure: str, n: int | None, reason: Reason | None) -> Mark:
-    return Mark(ctx.unit_key, wave, figure, "survey", None if reason else n, reason)
-
-
-def _shown_cells(ctx: ReportContext, label: str, wave: str, figure: str, row: dict[str, Any]) -> list[Cell]:
-    n = row["n"]
-    return [
-        Cell(label, header=True),
-        Cell(wave, header=True),
-        Cell(ctx.fmt.num(row["mean"]), _mark(ctx, wave, figure, n, None), numeric=True),
-        Cell(ctx.fmt.span(row["ci_low"], row["ci_high"], percent=False), _mark(ctx, wave, figure + ".ci", n, None),
-             numeric=True),
-        Cell(ctx.n_text(n, None), _mark(ctx, wave, figure + ".n", n, None), numeric=True),
-    ]
-
-
-def _hidden_cells(ctx: ReportContext, label: str, wave: str, figure: str, reason: Reason) -> list[Cell]:
-    return [
-        Cell(label, header=True),
-        Cell(wave, header=True),
-        Cell(ctx.hidden_text(reason), _mark(ctx, wave, figure, None, reason), numeric=True),
-        Cell("–", _mark(ctx, wave, figure + ".ci", None, reason), numeric=True),
-        Cell(ctx.hidden_text(reason), _mark(ctx, wave, figure + ".n", None, reason), numeric=True),
-    ]
