@@ -210,7 +210,7 @@ def test_rendered_trend_has_a_gap_where_a_wave_is_missing(rendered: dict[str, st
     rows = [r for r in spec["datasets"]["rows"] if r["category"] == panel]
     first = rows[0]
     assert first["wave"] == "2024" and first.get("estimate") is None and first["n"] is None
-    assert first["label"] == "2024: ingen svar" and first["suppressed"] is False and "segment" not in first
+    assert first["label"] == "ingen svar" and first["suppressed"] is False and "segment" not in first
     assert rows[1]["segment"] == rows[2]["segment"]  # the line runs from 2025 to 2026
     assert "Likeverd i samarbeidet: ingen svar i 2024, " in rendered["municipality:5001"]  # the description
 
@@ -235,7 +235,7 @@ def test_a_wave_under_the_unit_threshold_is_hidden_with_a_true_reason(sandnes, s
     spec = json.loads("".join(trend.specs))
     hidden = [r for r in spec["datasets"]["rows"] if r["wave"] == "2024"]
     assert hidden and all(r["suppressed"] and r["reason"] == "unit" and r.get("estimate") is None
-                          and r["n"] is None and r["label"] == "2024: under 10 svar" for r in hidden)
+                          and r["n"] is None and r["label"] == "under 10 svar" for r in hidden)
     assert check_against_data(trend, sample_data, "municipality", "1108") == {"2025", "2026"}
 
 

@@ -79,13 +79,13 @@ def index_trend(ctx: ReportContext) -> Figure | None:
             joined = False
             if reason is not None:  # hidden: its reason, as on every other figure
                 why = ctx.hidden_text(reason)
-                chart_rows.append({"category": label, "wave": wave, "label": ctx.t("trend_wave_label", wave=wave, reason=why),
+                chart_rows.append({"category": label, "wave": wave, "label": why,
                                    "x": 0.0, "n": None, "suppressed": True, "reason": reason})
                 cells.append(Cell(why, mark, numeric=True))
                 reasons.append(reason)
             else:  # no figure at all in this wave: nothing to mark
                 why = ctx.t("trend_no_answers")
-                chart_rows.append({"category": label, "wave": wave, "label": ctx.t("trend_wave_label", wave=wave, reason=why),
+                chart_rows.append({"category": label, "wave": wave, "label": why,
                                    "x": 0.0, "n": None, "suppressed": False})
                 cells.append(Cell(why))
             said.append(ctx.t("trend_point_hidden", reason=why, wave=wave))
