@@ -149,7 +149,7 @@ def prepared(sample_data: CanonicalData):  # type: ignore[no-untyped-def]
 def test_sample_funnels_match_an_independent_computation(sample_data: CanonicalData, prepared) -> None:  # type: ignore[no-untyped-def]
     scores = _respondent_scores(sample_data)
     out = prepared.funnels.filter(measure="mean")
-    assert set(out["wave"]) == {"2025", "2026"}
+    assert set(out["wave"]) == {"2024", "2025", "2026"}  # every wave of the sample
     assert set(out["unit_level"]) == {"municipality", "network"}
     checked = 0
     for (wave, dimension), rows in out.group_by("wave", "dimension"):

@@ -47,7 +47,7 @@ def test_no_visible_small_figure(prepared: Prepared) -> None:
 
 def test_every_level_present(prepared: Prepared) -> None:
     assert set(prepared.indices["unit_level"]) == {"team", "municipality", "network", "all"}
-    assert set(prepared.indices["wave"]) == {"2025", "2026"}
+    assert set(prepared.indices["wave"]) == {"2024", "2025", "2026"}  # every wave up to 2026: its trend
     assert set(prepared.changes["compare_wave"]) == {"2025"}
 
 

@@ -292,10 +292,9 @@ def test_the_sample_uses_the_registers_numbers_names_and_counties() -> None:
             assert register.resolve(number).number in listed_today, number
 
 
-@pytest.mark.xfail(reason="data/sample says 1108 Sandnes is valid from 1838 (the register: 2020, when Sandnes "
-                          "and Forsand merged) and 3403 Hamar, 3405 Lillehammer, 3407 Gjøvik from 2024 (the "
-                          "register: 2020, when Innlandet was formed); fixing it changes data/sample")
 def test_the_sample_uses_the_registers_first_years() -> None:
+    """Sandnes (1108) since 2020, when Sandnes and Forsand merged; Hamar, Lillehammer and
+    Gjøvik (34xx) since 2020, when Innlandet was formed."""
     for r in _sample_municipalities():
         number = str(r["municipality_id"])
         record = register.lookup(number) if r["valid_to"] is None else register.former(number)

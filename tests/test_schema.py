@@ -128,7 +128,7 @@ def test_read_reference_gives_the_tables_and_lookups(sample_dir: Path, sample_da
     for name in (*canonical.REFERENCE_TABLES, "teams"):
         assert getattr(ref, name).equals(getattr(sample_data, name)), name
     assert set(ref.frames()) == set(canonical.REFERENCE_TABLES)
-    assert ref.wave_order() == sample_data.wave_order() == ["2025", "2026"]
+    assert ref.wave_order() == sample_data.wave_order() == ["2024", "2025", "2026"]
     assert ref.latest_wave() == "2026"
     assert ref.wave_date("2026") == sample_data.waves.filter(pl.col("wave") == "2026")["collected"][0]
     assert ref.wave_date("1999") is None
@@ -157,8 +157,9 @@ def test_municipality_name_is_the_latest(sample_dir: Path) -> None:
     [
         ("2026", "2025", []),
         ("2026", None, []),
-        ("2027", None, [("wave", "'2027' is not in the data (waves: 2025, 2026)")]),
-        ("2026", "2024", [("compare_wave", "'2024' is not in the data (waves: 2025, 2026)")]),
+        ("2027", None, [("wave", "'2027' is not in the data (waves: 2024, 2025, 2026)")]),
+        ("2026", "2023", [("compare_wave", "'2023' is not in the data (waves: 2024, 2025, 2026)")]),
+        ("2026", "2024", []),
         ("2025", "2025", [("compare_wave", "'2025' is not earlier than wave '2025'")]),
     ],
 )

@@ -14,7 +14,8 @@ in ``data-n`` (each checked against the sample data: see tests/test_audit_attack
   side's answers plus the provider side's;
 * ``<dim>.index_mean``, ``<dim>.index_share_favourable``, ``<dim>.benchmark.index_mean``,
   ``<dim>.change.index_mean``, ``summary.<dim>.benchmark.index_mean``,
-  ``<dim>.index_mean.all`` (and ``.n``, ``.ci``): everyone with an index;
+  ``<dim>.index_mean.all`` (and ``.n``, ``.ci``), ``<dim>.trend.index_mean`` (a point of
+  the trend over waves, its cell's ``data-wave`` the point's wave): everyone with an index;
   ``<dim>.index_mean.<group>`` (and ``.n``, ``.ci``): a role group with an index;
   ``<dim>.gap.user_side.index_mean`` and ``summary.<dim>.gap.user_side.index_mean``: the
   user and provider sides with an index;
@@ -57,7 +58,7 @@ Cell = tuple[str, str, Kind]
 _NAME = r"([a-z0-9_]+)"
 _GROUP = "(all|" + "|".join(GROUPS) + ")"
 _ROLE = "(" + "|".join(("all", *ROLES)) + ")"
-_NOT_NAMES: Final = frozenset({"respondents", "summary", "data_quality", "response_rate"})
+_NOT_NAMES: Final = frozenset({"respondents", "summary", "data_quality", "response_rate", "trend"})
 _FIGURES: Final[tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Kind]], ...]] = (
     (re.compile(rf"respondents\.{_ROLE}"), lambda m: ("respondents", m[1])),
     (re.compile(rf"summary\.{_NAME}\.benchmark\.index_mean"), lambda m: ("index", m[1], "all")),
@@ -65,6 +66,7 @@ _FIGURES: Final[tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Kind]], .
     (re.compile(rf"{_NAME}\.(?:index_mean|index_share_favourable|benchmark\.index_mean|change\.index_mean)"),
      lambda m: ("index", m[1], "all")),
     (re.compile(rf"{_NAME}\.index_mean\.{_GROUP}(?:\.n|\.ci)?"), lambda m: ("index", m[1], m[2])),
+    (re.compile(rf"{_NAME}\.trend\.index_mean"), lambda m: ("index", m[1], "all")),
     (re.compile(rf"{_NAME}\.alpha"), lambda m: ("complete", m[1])),
     (re.compile(rf"{_NAME}\.gap\.user_side\.share_favourable"), lambda m: ("item", m[1], SIDES)),
     (re.compile(rf"{_NAME}\.(?:n|share_favourable|share_favourable\.ci|share_dont_know)"),
@@ -82,6 +84,8 @@ def cell_kind(figure: str) -> Kind | None:
     (('respondents', 'leader'), ('item', 'eq_views', 'user_side'))
     >>> cell_kind("equality.index_mean.provider_side.n"), cell_kind("response_rate")
     (('index', 'equality', 'provider_side'), None)
+    >>> cell_kind("impact.trend.index_mean"), cell_kind("trend.index_mean")
+    (('index', 'impact', 'all'), None)
     """
     for pattern, kind in _FIGURES:
         m = pattern.fullmatch(figure)

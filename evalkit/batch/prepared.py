@@ -37,7 +37,9 @@ STORE_DIR: Final = "prepared"
 DIGESTS_FILE: Final = "prepared-digests.json"
 REFERENCE_TABLES: Final = REFERENCE_READ
 """What a report reads from ``data_dir`` itself (:class:`evalkit.report.Reference`)."""
-_FORMAT: Final = 2
+_FORMAT: Final = 3
+"""Bumped when a store of the same inputs holds other frames (2: funnels and model;
+3: the trend's earlier waves)."""
 
 
 def sha256_text(text: str) -> str:

@@ -36,11 +36,14 @@ from evalkit.metrics.recruitment import promoters, recruitment_summary, team_mea
 from evalkit.metrics.reliability import reliability_from_scored
 from evalkit.metrics.rollup import ROLE_GROUPS, relevel, roll_up
 from evalkit.metrics.schema import FRAMES, conform, empty_frame
+from evalkit.metrics.trends import earlier_indices, trend_waves
 from evalkit.schema import ROLES, SchemaError
 from evalkit.units import UNIT_LEVELS, Hierarchy, keys_frame
 
-SETTINGS_VERSION: Final = 2
-"""Bumped when the meaning of the prepared frames changes (a store built before is refused)."""
+SETTINGS_VERSION: Final = 3
+"""Bumped when the meaning of the prepared frames changes (a store built before is refused).
+2: the frames ``funnels`` and ``model``; 3: ``indices`` holds every wave up to the report's
+(its trend), not only its two."""
 
 FRAME_NAMES: Final = (
     "items", "distributions", "indices", "reliability", "gaps", "benchmarks", "changes",
@@ -229,6 +232,8 @@ def prepare(
         The wave reported on.
     compare_wave
         An earlier wave to compare with (``changes``); its figures are in the frames too.
+        ``indices`` has every wave up to ``wave`` (the trend over all waves), each
+        suppressed as if it were the wave reported on.
     instrument
         The codebook (default: evalkit's own).
     min_unit_n
@@ -272,6 +277,7 @@ def prepare(
     items = inst.items_frame()
     check_answers(data.answers, items, instrument_name=f"{inst.id}@{inst.version}")
     waves = [wave] if compare_wave is None else [compare_wave, wave]
+    earlier = [w for w in trend_waves(order, wave) if w not in waves]
     published = _published_frame(published_units)
 
     resp_df = data.respondents.filter(pl.col("wave").is_in(pl.Series(waves, dtype=pl.String).implode()))
@@ -316,6 +322,11 @@ def prepare(
         idx_raw = index_summary(rindex)
         idx_keys = ["unit_level", "unit_id", "wave", "role_group", "dimension"]
         idx_job = suppressor.submit(suppress, idx_raw, keys=["wave", "dimension"])
+        if earlier:  # the trend's earlier waves, over their own units
+            before = earlier_indices(data.respondents, data.answers, items, earlier,
+                                     min_answered_share=min_answered_share)
+            earlier_job = suppressor.submit(suppress, before.indices, keys=["wave", "dimension"],
+                                            unit_sizes=before.unit_sizes, ancestors=before.ancestors)
 
         # Reliability (role group "all"; n = complete respondents).
         rel_raw = reliability_from_scored(scored, resp, items, respondent_index=rindex)
@@ -348,7 +359,8 @@ def prepare(
         dist_out = conform(suppression.apply_suppression(dist, keep=[*item_keys, "level"]), "distributions")
 
         idx_flagged = idx_job.result()
-        idx_out = conform(suppression.apply_suppression(idx_flagged, keep=idx_keys), "indices")
+        trend = pl.concat([earlier_job.result(), idx_flagged]) if earlier else idx_flagged
+        idx_out = conform(suppression.apply_suppression(trend, keep=idx_keys), "indices")
         # Funnel plots read only what the indices frame shows (evalkit.metrics.funnel).
         funnels = funnel_frame(idx_out, min_unit_n=min_unit_n)
         # Comparisons, from figures flagged but not blanked: they inherit the flags.
@@ -377,6 +389,7 @@ def prepare(
         "settings_version": SETTINGS_VERSION,
         "wave": wave,
         "compare_wave": compare_wave,
+        "trend_waves": trend_waves(order, wave),
         "min_unit_n": min_unit_n,
         "min_cell_n": min_cell_n,
         "min_answered_share": min_answered_share,

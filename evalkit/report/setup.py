@@ -100,10 +100,12 @@ def check_municipality(ref: Reference, tree: Hierarchy, municipality_id: str) ->
 
 
 def expected_settings(params: ReportParameters, wave: str, instrument: Instrument) -> dict[str, Any]:
-    """The settings a batch's store must have been built with to serve this report."""
-    from evalkit.metrics.prepare import instrument_hash
+    """The settings a batch's store must have been built with to serve this report (a
+    store of an earlier ``settings_version`` lacks what the report reads: its trend)."""
+    from evalkit.metrics.prepare import SETTINGS_VERSION, instrument_hash
 
     return {
+        "settings_version": SETTINGS_VERSION,
         "wave": wave,
         "compare_wave": params.compare_wave,
         "min_unit_n": params.min_unit_n,

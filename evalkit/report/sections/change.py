@@ -1,37 +1,42 @@
-"""Change since the comparison wave."""
+"""Change over time: the trend of the indices over every wave up to the report's
+(:mod:`evalkit.report.sections.trend`), then the change since the comparison wave, in
+words and as a table (difference, interval, assessment; figure ``<dim>.change.index_mean``).
+
+The change has no chart of its own: the trend draws both waves with their intervals, and
+a second chart (its spec and its drawing) would take the largest sample page (Øst, in
+nynorsk) over its 2 MB budget."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from evalkit.charts.survey import differences
 from evalkit.figure import Cell, Reason, Table
 from evalkit.report import blocks
 from evalkit.report.context import ReportContext
 from evalkit.report.format import signed
-from evalkit.report.rows import interval_row
 from evalkit.report.section import Section
+from evalkit.report.sections.trend import index_trend, waves_of_trend
 
 
 def change(ctx: ReportContext) -> Section:
     section = Section().add(blocks.heading(ctx, "change"))
+    if ctx.too_few:
+        return section.add(blocks.too_few_notice(ctx))
+    if len(waves_of_trend(ctx)) < 2:
+        section.add(blocks.note(ctx.t("trend_one_wave")))
+    elif (trend := index_trend(ctx)) is not None:
+        section.add(trend)
     compare = ctx.params.compare_wave
     if compare is None:
         return section.add(blocks.note(ctx.t("change_no_compare")))
-    if ctx.too_few:
-        return section.add(blocks.too_few_notice(ctx))
     rows = ctx.rows("changes", role_group="all", measure="index_mean")
-    chart_rows: list[dict[str, Any]] = []
     table_rows: list[list[Cell]] = []
     sentences: list[str] = []
     reasons: list[Reason | None] = []
-    for order, r in enumerate(rows.sort("dimension").iter_rows(named=True)):
+    for r in rows.sort("dimension").iter_rows(named=True):
         own = ctx.rows("indices", role_group="all", dimension=r["dimension"])
         reason = ctx.derived_reason(r, own.row(0, named=True) if own.height else None)
         reasons.append(reason)
         shown = reason is None and r["estimate"] is not None
         label = ctx.dimension_label(str(r["dimension"]))
-        chart_rows.append(interval_row(label, order, r, reason))
         mark = ctx.mark(f"{r['dimension']}.change.index_mean", "survey", r["n"], reason)
         table_rows.append([
             Cell(label, header=True),
@@ -44,8 +49,6 @@ def change(ctx: ReportContext) -> Section:
             sentences.append(ctx.t(key, dimension=label, points=signed(ctx.fmt.num(r["estimate"])),
                                     interval=ctx.fmt.interval(r["ci_low"], r["ci_high"], percent=False)))
     title = ctx.t("change_title", compare=compare, wave=ctx.wave)
-    spec = differences(chart_rows, value_title=ctx.t("difference_points"), percent=False, title=title, limit=40,
-                       hidden_texts=ctx.hidden_texts)
+    section.add(blocks.paragraph(" ".join(sentences) or ctx.hidden_all_text(reasons)))
     table = Table(title, [ctx.t("dimension"), ctx.t("difference"), ctx.t("interval_95"), ctx.t("assessment")], table_rows)
-    section.add(ctx.figure(spec, title, " ".join(sentences) or ctx.hidden_all_text(reasons), table, "change.index_mean"))
-    return section
+    return section.add(table.html())
