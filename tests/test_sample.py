@@ -244,7 +244,7 @@ def _without_first_wave(data: canonical.CanonicalData) -> dict[str, pl.DataFrame
         if name == "answers":
             frame = frame.filter(pl.col("respondent_id").is_in(later["respondent_id"].implode()))
         if name == "municipalities":
-            for number, (was, now) in _FIRST_YEARS_CORRECTED.items():
+            for number, (_was, now) in _FIRST_YEARS_CORRECTED.items():
                 assert frame.filter(pl.col("municipality_id") == number)["valid_from"].to_list() == [now]
             before = {n: was for n, (was, _now) in _FIRST_YEARS_CORRECTED.items()}
             frame = frame.with_columns(
