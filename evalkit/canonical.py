@@ -176,7 +176,7 @@ def read_reference(
     >>> import evalkit
     >>> ref = read_reference(Path(evalkit.__file__).parents[1] / "data" / "sample")
     >>> ref.wave_order(), ref.municipality_name("0301")
-    (['2025', '2026'], 'Oslo')
+    (['2024', '2025', '2026'], 'Oslo')
     """
     root = Path(folder)
     if not root.is_dir():
