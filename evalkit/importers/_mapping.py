@@ -27,7 +27,7 @@ from evalkit.errors import InputError
 from evalkit.schema import CHANNELS
 from evalkit.yamlio import loads, read_text
 
-from ._measures_spec import MeasuresSection, ProgressSection
+from ._measures_spec import MeasuresSection, ProgressSection, scalar_text
 from ._register import load_team_register
 
 Tool = Literal["nettskjema", "surveyxact", "generic"]
@@ -47,15 +47,6 @@ TEAM_FACTS: tuple[str, ...] = (
     "invited_other",
 )
 """Team-survey facts that a mapping can take from a column (channels are separate)."""
-
-
-def _scalar_text(value: object) -> str:
-    """YAML scalars as text: ``1`` → ``"1"``, ``1.0`` → ``"1"``, ``true`` → ``"true"``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 class _Model(BaseModel):
@@ -80,9 +71,9 @@ class FieldSpec(_Model):
         if isinstance(data, dict):
             data = dict(data)
             if "value" in data and data["value"] is not None:
-                data["value"] = _scalar_text(data["value"])
+                data["value"] = scalar_text(data["value"])
             if isinstance(data.get("values"), dict):
-                data["values"] = {_scalar_text(k): _scalar_text(v) for k, v in data["values"].items()}
+                data["values"] = {scalar_text(k): scalar_text(v) for k, v in data["values"].items()}
         return data
 
     @model_validator(mode="after")
@@ -110,16 +101,16 @@ class ScaleMap(_Model):
     @classmethod
     def _keys_text(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {_scalar_text(k): v for k, v in data.items()}
+            return {scalar_text(k): v for k, v in data.items()}
         return data
 
     @field_validator("dont_know", mode="before")
     @classmethod
     def _dk_text(cls, data: Any) -> Any:
         if isinstance(data, list | tuple):
-            return [_scalar_text(v) for v in data]
+            return [scalar_text(v) for v in data]
         if data is not None and not isinstance(data, dict):
-            return [_scalar_text(data)]
+            return [scalar_text(data)]
         return data
 
 
@@ -148,7 +139,7 @@ class WaveFromDates(_Model):
     @classmethod
     def _wave_keys(cls, data: Any) -> Any:
         if isinstance(data, dict) and set(data) != {"file"}:
-            return {_scalar_text(k): v for k, v in data.items()}
+            return {scalar_text(k): v for k, v in data.items()}
         return data
 
     @model_validator(mode="after")
@@ -237,7 +228,7 @@ class TeamSurvey(_Survey):
     @classmethod
     def _text(cls, data: Any) -> Any:
         if isinstance(data, list | tuple):
-            return [_scalar_text(v).casefold() for v in data]
+            return [scalar_text(v).casefold() for v in data]
         return data
 
 
@@ -260,12 +251,12 @@ class TeamEntry(_Model):
             data = dict(data)
             for key in ("id", "name", "municipality", "network"):
                 if data.get(key) is not None:
-                    data[key] = _scalar_text(data[key])
+                    data[key] = scalar_text(data[key])
             for key in ("codes", "partners"):
                 if isinstance(data.get(key), list | tuple):
-                    data[key] = [_scalar_text(v) for v in data[key]]
+                    data[key] = [scalar_text(v) for v in data[key]]
                 elif data.get(key) is not None:
-                    data[key] = [_scalar_text(data[key])]
+                    data[key] = [scalar_text(data[key])]
         return data
 
 

@@ -22,7 +22,8 @@ PART_NAMES = ("numerator", "denominator", "value", "note", "change")
 """What a row of a wide measures sheet holds (its *part*)."""
 
 
-def _text(value: object) -> str:
+def scalar_text(value: object) -> str:
+    """YAML scalars as text: ``1`` → ``"1"``, ``1.0`` → ``"1"``, ``true`` → ``"true"``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -58,10 +59,10 @@ class Source(_Model):
             data = dict(data)
             for key in ("column", "value"):
                 if data.get(key) is not None:
-                    data[key] = _text(data[key])
+                    data[key] = scalar_text(data[key])
             if isinstance(data.get("values"), dict):
                 data["values"] = {
-                    _text(k): [_text(x) for x in v] if isinstance(v, list | tuple) else [_text(v)]
+                    scalar_text(k): [scalar_text(x) for x in v] if isinstance(v, list | tuple) else [scalar_text(v)]
                     for k, v in data["values"].items()
                 }
         return data
@@ -85,7 +86,7 @@ class Source(_Model):
 
 
 def _column_name(data: Any) -> Any:
-    return _text(data) if data is not None and not isinstance(data, dict) else data
+    return scalar_text(data) if data is not None and not isinstance(data, dict) else data
 
 
 class _Section(_Model):
@@ -100,9 +101,9 @@ class _Section(_Model):
     @classmethod
     def _texts(cls, data: Any) -> Any:
         if isinstance(data, list | tuple):
-            return [_text(v) for v in data]
+            return [scalar_text(v) for v in data]
         if data is not None:
-            return [_text(data)]
+            return [scalar_text(data)]
         return data
 
     def _check_layout(self, long_only: dict[str, object]) -> None:
@@ -144,7 +145,7 @@ class MeasuresSection(_Section):
     @field_validator("parts", mode="before")
     @classmethod
     def _part_keys(cls, data: Any) -> Any:
-        return {_text(k): v for k, v in data.items()} if isinstance(data, dict) else data
+        return {scalar_text(k): v for k, v in data.items()} if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _layout(self) -> MeasuresSection:

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Final
 from xml.sax.saxutils import escape
 
+from evalkit.importers._grid import letter
+
 Cell = str | int | float | date | None
 _EXCEL_EPOCH: Final = date(1899, 12, 30)
 _SHEET_NAME: Final = re.compile(r"[^\[\]:*?/\\]{1,31}")
@@ -38,21 +40,12 @@ _TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 _XML: Final = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 
 
-def _col_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _sheet_xml(rows: Sequence[Sequence[Cell]]) -> str:
     out = [_XML, f'<worksheet xmlns="{_MAIN}"><sheetData>']
     for r, row in enumerate(rows, start=1):
         cells = []
         for c, value in enumerate(row):
-            ref = f"{_col_letter(c)}{r}"
+            ref = f"{letter(c)}{r}"
             if value is None or value == "":
                 continue
             if isinstance(value, date):
